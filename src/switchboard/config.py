@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_FILE = "switchboard.db"
+
+
+class Settings(BaseSettings):
+    """Process configuration, read from SWITCHBOARD_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore")
+
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_FILE}"
+    redis_url: str | None = None
+    secret_key: str | None = None
+    admin_login: str | None = None
+    admin_password: str | None = None
+    employee_token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    person_token_ttl_seconds: int = Field(default=3600, ge=60)
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, else generated once and kept beside the SQLite file."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.secret_key_file()
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+    def secret_key_file(self) -> Path:
+        url = self.database_url
+        if url.startswith("sqlite") and ":///" in url:
+            path = url.split(":///", 1)[1]
+            if path and path != ":memory:":
+                return Path(path).resolve().parent / ".switchboard-secret"
+        return Path.cwd() / ".switchboard-secret"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from switchboard.db.engine import create_engine, is_sqlite_url
+
+# Advisory lock keys (PostgreSQL). Taken in this order, never the other way round.
+ROUTING_LOCK = 0x5357_0001
+EVENT_APPEND_LOCK = 0x5357_0002
+MIGRATION_LOCK = 0x5357_0003
+
+
+@dataclass
+class PendingEvent:
+    type: str
+    data: dict[str, Any]
+    dialog_id: int | None
+    employee_ids: set[int] = field(default_factory=set)
+    person_ids: set[int] = field(default_factory=set)
+    supervisors: bool = True
+    all_employees: bool = False
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = is_sqlite_url(url)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[Uow]:
+        async with self.sessionmaker() as session:
+            uow = Uow(session, is_sqlite=self.is_sqlite)
+            try:
+                yield uow
+            finally:
+                if not uow.committed:
+                    await session.rollback()
+
+
+OnCommit = Callable[[list[int]], Awaitable[None]]
+
+
+class Uow:
+    """One transaction: services change state and queue events; only the edge commits.
+
+    Events are appended at commit, under a lock on PostgreSQL, so that event ids become visible
+    in the order they were handed out (API.md "Real time").
+    """
+
+    def __init__(self, session: AsyncSession, *, is_sqlite: bool) -> None:
+        self.session = session
+        self.is_sqlite = is_sqlite
+        self.events: list[PendingEvent] = []
+        self.committed = False
+        self._routing_locked = False
+        self.on_commit: list[OnCommit] = []
+
+    def emit(self, event: PendingEvent) -> None:
+        self.events.append(event)
+
+    async def lock_routing_txn(self) -> None:
+        """Serialise routing decisions across processes (SPEC 9; ARCHITECTURE rule 4)."""
+        if self._routing_locked:
+            return
+        if not self.is_sqlite:
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROUTING_LOCK}
+            )
+        self._routing_locked = True
+
+    async def commit(self) -> list[int]:
+        from switchboard.events.outbox import append_events_txn
+
+        ids: list[int] = []
+        if self.events:
+            if not self.is_sqlite:
+                await self.session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_APPEND_LOCK}
+                )
+            ids = await append_events_txn(self.session, self.events)
+        await self.session.commit()
+        self.committed = True
+        self.events = []
+        for callback in self.on_commit:
+            await callback(ids)
+        return ids
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.events = []
+        self._routing_locked = False

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from switchboard.kit.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("invalid_cursor", "cursor is not one this server issued") from exc
+    if not isinstance(value, dict):
+        raise BadRequest("invalid_cursor", "cursor is not one this server issued")
+    return value
+
+
+def cursor_int(cursor: dict[str, Any] | None, key: str) -> int | None:
+    if cursor is None:
+        return None
+    value = cursor.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest("invalid_cursor", "cursor is not one this server issued")
+    return value
