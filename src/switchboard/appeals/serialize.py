@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from switchboard.appeals.models import Appeal
+from switchboard.appeals.schemas import AppealOut
+from switchboard.db.session import Uow
+from switchboard.kit.schemas import EmployeeRef
+from switchboard.people.models import Employee
+
+
+async def employee_ref_txn(uow: Uow, employee_id: int | None) -> EmployeeRef | None:
+    if employee_id is None:
+        return None
+    employee = await uow.session.get(Employee, employee_id)
+    if employee is None:
+        return None
+    return EmployeeRef(id=employee.id, full_name=employee.full_name)
+
+
+async def appeal_out_txn(uow: Uow, appeal: Appeal) -> AppealOut:
+    return AppealOut(
+        id=appeal.id,
+        dialog_id=appeal.dialog_id,
+        kind=appeal.kind,  # type: ignore[arg-type]
+        status=appeal.status,  # type: ignore[arg-type]
+        assignee=await employee_ref_txn(uow, appeal.assignee_id),
+        waiting_for=await employee_ref_txn(uow, appeal.waiting_for_id),
+        reason=appeal.reason,
+        opened_at=appeal.opened_at,
+        assigned_at=appeal.assigned_at,
+        closed_at=appeal.closed_at,
+    )

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from switchboard.auth.tokens import TokenSigner
+from switchboard.config import Settings
+from switchboard.db.session import Database, Uow
+from switchboard.kit.errors import Forbidden, Unauthorized
+from switchboard.people.models import Client, Employee, Person
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change, as recorded in histories: an employee, a person, or the server."""
+
+    type: str  # "employee" | "person" | "system"
+    id: int | None
+
+    @staticmethod
+    def system() -> Actor:
+        return Actor("system", None)
+
+
+@dataclass
+class Principal:
+    employee: Employee | None = None
+    person: Person | None = None
+    client: Client | None = None
+
+    @property
+    def actor(self) -> Actor:
+        if self.employee is not None:
+            return Actor("employee", self.employee.id)
+        assert self.person is not None
+        return Actor("person", self.person.id)
+
+    def require_employee(self) -> Employee:
+        if self.employee is None:
+            raise Forbidden("employee_only", "this action is for bank employees")
+        return self.employee
+
+    def require_person(self) -> Person:
+        if self.person is None:
+            raise Forbidden("person_only", "this action is for a client's person")
+        return self.person
+
+    def require(self, permission: str) -> Employee:
+        employee = self.require_employee()
+        if not employee.has(permission):
+            raise Forbidden("permission_denied", f"the permission {permission} is required")
+        return employee
+
+    def has(self, permission: str) -> bool:
+        return self.employee is not None and self.employee.has(permission)
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_signer(request: Request) -> TokenSigner:
+    signer: TokenSigner = request.app.state.signer
+    return signer
+
+
+async def get_uow(db: Annotated[Database, Depends(get_db)]) -> AsyncIterator[Uow]:
+    async with db.uow() as uow:
+        yield uow
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def resolve_token(uow: Uow, signer: TokenSigner, token: str | None) -> Principal:
+    if token is None:
+        raise Unauthorized("unauthorized", "a bearer token is required")
+    claims = signer.verify(token)
+    if claims is None:
+        raise Unauthorized("invalid_token", "the token is invalid or has expired")
+    if claims.subject_type == "employee":
+        employee = await uow.session.get(Employee, claims.subject_id)
+        if employee is None or not employee.is_enabled or employee.token_version != claims.version:
+            raise Unauthorized("invalid_token", "the token is no longer valid")
+        return Principal(employee=employee)
+    person = await uow.session.get(Person, claims.subject_id)
+    if person is None or not person.is_enabled or person.token_version != claims.version:
+        raise Unauthorized("invalid_token", "the token is no longer valid")
+    client = await uow.session.get(Client, person.client_id)
+    return Principal(person=person, client=client)
+
+
+async def get_principal(
+    request: Request,
+    uow: Annotated[Uow, Depends(get_uow)],
+    signer: Annotated[TokenSigner, Depends(get_signer)],
+) -> Principal:
+    return await resolve_token(uow, signer, bearer_token(request))
+
+
+UowDep = Annotated[Uow, Depends(get_uow)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+SignerDep = Annotated[TokenSigner, Depends(get_signer)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

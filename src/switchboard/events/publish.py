@@ -1,0 +1,37 @@
+"""Building events: the REST shape of what changed, and who may see it at that moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.appeals.models import Appeal
+from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.db.session import PendingEvent, Uow
+
+
+@dataclass
+class Audience:
+    employee_ids: set[int] = field(default_factory=set)
+    person_ids: set[int] = field(default_factory=set)
+    supervisors: bool = True
+    all_employees: bool = False
+
+
+def emit(uow: Uow, type_: str, data: dict[str, Any], audience: Audience) -> None:
+    uow.emit(
+        PendingEvent(
+            type=type_,
+            data=data,
+            dialog_id=data.get("dialog_id"),
+            employee_ids=set(audience.employee_ids),
+            person_ids=set(audience.person_ids),
+            supervisors=audience.supervisors,
+            all_employees=audience.all_employees,
+        )
+    )
+
+
+async def emit_appeal_event(uow: Uow, type_: str, appeal: Appeal, audience: Audience) -> None:
+    out = await appeal_out_txn(uow, appeal)
+    emit(uow, type_, out.model_dump(mode="json"), audience)

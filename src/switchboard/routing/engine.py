@@ -1,0 +1,364 @@
+"""Applies the routing policy inside the transaction of the change that triggered it.
+
+Every function here is `_txn`: it runs inside the caller's unit of work, takes the routing lock
+first (one fixed order on every process), loads a fresh snapshot, asks `policy` what to do,
+persists the answer with its history and events, and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+
+from switchboard.appeals.models import Appeal, AppealEvent
+from switchboard.auth.principals import Actor
+from switchboard.db.session import Uow
+from switchboard.dialogs.audience import dialog_audience_txn
+from switchboard.events.publish import emit_appeal_event
+from switchboard.kit.clock import utcnow
+from switchboard.people.models import Client, Employee, RoutingSettings
+from switchboard.routing import policy
+from switchboard.routing.policy import Assign, Decision, OpenAppeal, Operator, Queue
+
+
+async def settings_txn(uow: Uow) -> RoutingSettings:
+    row = await uow.session.get(RoutingSettings, 1, populate_existing=True)
+    if row is None:  # the migration inserts it; a wiped table gets the defaults back
+        row = RoutingSettings(id=1)
+        uow.session.add(row)
+        await uow.session.flush()
+    return row
+
+
+async def employee_txn(uow: Uow, employee_id: int) -> Employee | None:
+    return await uow.session.get(Employee, employee_id, populate_existing=True)
+
+
+async def is_active_txn(uow: Uow, employee_id: int) -> bool:
+    employee = await employee_txn(uow, employee_id)
+    return employee is not None and employee.is_enabled and employee.status == "active"
+
+
+async def _active_map(uow: Uow, ids: Iterable[int | None]) -> dict[int, bool]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await uow.session.execute(
+        select(Employee.id, Employee.status, Employee.is_enabled).where(Employee.id.in_(wanted))
+    )
+    active = {r.id: r.status == "active" and r.is_enabled for r in rows}
+    return {i: active.get(i, False) for i in wanted}
+
+
+def _plain(appeal: Appeal, personal_manager_id: int | None) -> OpenAppeal:
+    assert appeal.status in ("queued", "assigned")
+    return OpenAppeal(
+        id=appeal.id,
+        kind="general" if appeal.kind == "general" else "personal_manager",
+        status="queued" if appeal.status == "queued" else "assigned",
+        assignee_id=appeal.assignee_id,
+        last_assignee_id=appeal.last_assignee_id,
+        waiting_for_id=appeal.waiting_for_id,
+        reason=appeal.reason,
+        personal_manager_id=personal_manager_id,
+    )
+
+
+async def _open_appeals_with_pm(
+    uow: Uow, *conditions: object
+) -> list[tuple[Appeal, int | None]]:
+    stmt = (
+        select(Appeal, Client.personal_manager_id)
+        .join(Client, Client.id == Appeal.client_id)
+        .where(Appeal.status != "closed", *conditions)  # type: ignore[arg-type]
+        .order_by(Appeal.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(row[0], row[1]) for row in (await uow.session.execute(stmt)).all()]
+
+
+def record_history_txn(
+    uow: Uow,
+    appeal: Appeal,
+    event: str,
+    reason: str | None,
+    employee_id: int | None,
+    actor: Actor,
+) -> None:
+    uow.session.add(
+        AppealEvent(
+            appeal_id=appeal.id,
+            at=utcnow(),
+            event=event,
+            reason=reason,
+            employee_id=employee_id,
+            actor_type=actor.type,
+            actor_id=actor.id,
+        )
+    )
+
+
+async def _next_assignment_seq_txn(uow: Uow) -> int:
+    current = await uow.session.scalar(select(func.max(Employee.last_general_assigned_seq)))
+    return int(current or 0) + 1
+
+
+async def apply_txn(
+    uow: Uow, appeals: dict[int, Appeal], decisions: Sequence[Decision], actor: Actor
+) -> None:
+    """Persist decisions: the appeal row, its history, and the event to its audience."""
+    now = utcnow()
+    seq: int | None = None
+    for decision in decisions:
+        appeal = appeals[decision.appeal_id]
+        previous_holder = appeal.assignee_id
+        if isinstance(decision, Assign):
+            appeal.status = "assigned"
+            appeal.assignee_id = decision.employee_id
+            appeal.last_assignee_id = decision.employee_id
+            appeal.waiting_for_id = None
+            appeal.reason = decision.reason
+            appeal.assigned_at = now
+            if appeal.kind == "general":
+                if seq is None:
+                    seq = await _next_assignment_seq_txn(uow)
+                employee = await uow.session.get(Employee, decision.employee_id)
+                assert employee is not None
+                employee.last_general_assigned_seq = seq
+                seq += 1
+            record_history_txn(uow, appeal, "assigned", decision.reason, decision.employee_id, actor)
+            event_type = "appeal.assigned"
+        else:
+            appeal.status = "queued"
+            appeal.assignee_id = None
+            appeal.waiting_for_id = decision.waiting_for_id
+            appeal.reason = decision.reason
+            appeal.queued_at = now
+            record_history_txn(
+                uow, appeal, "queued", decision.reason, decision.waiting_for_id, actor
+            )
+            event_type = "appeal.queued"
+        await uow.session.flush()
+        audience = await dialog_audience_txn(uow, appeal.dialog_id)
+        if previous_holder is not None:
+            audience.employee_ids.add(previous_holder)
+        await emit_appeal_event(uow, event_type, appeal, audience)
+
+
+async def open_appeal_txn(
+    uow: Uow,
+    *,
+    dialog_id: int,
+    client_id: int,
+    kind: str,
+    actor: Actor,
+    self_assign_to: int | None,
+) -> Appeal:
+    """A message into a dialog with no open appeal opens one and routes it (SPEC 3.1, 3.3)."""
+    await uow.lock_routing_txn()
+    now = utcnow()
+    appeal = Appeal(
+        dialog_id=dialog_id,
+        client_id=client_id,
+        kind=kind,
+        status="queued",
+        reason=policy.NO_ELIGIBLE_OPERATOR
+        if kind == "general"
+        else policy.WAITING_FOR_PERSONAL_MANAGER,
+        opened_at=now,
+        queued_at=now,
+    )
+    uow.session.add(appeal)
+    await uow.session.flush()
+    record_history_txn(uow, appeal, "opened", None, None, actor)
+    audience = await dialog_audience_txn(uow, dialog_id)
+    await emit_appeal_event(uow, "appeal.opened", appeal, audience)
+
+    if self_assign_to is not None:
+        await apply_txn(
+            uow, {appeal.id: appeal}, [Assign(appeal.id, self_assign_to, policy.OPENED_BY_EMPLOYEE)],
+            actor,
+        )
+        return appeal
+    if kind == "personal_manager":
+        client = await uow.session.get(Client, client_id, populate_existing=True)
+        assert client is not None
+        pm = client.personal_manager_id
+        active = await _active_map(uow, [pm])
+        fresh = OpenAppeal(appeal.id, "personal_manager", "queued", None, None, None, "", pm)
+        decision = policy.on_open_personal_manager(fresh, lambda eid: active.get(eid, False))
+        await apply_txn(uow, {appeal.id: appeal}, [decision], actor)
+        return appeal
+    assigned = await route_general_txn(uow, actor)
+    if appeal.id not in assigned:
+        await apply_txn(
+            uow,
+            {appeal.id: appeal},
+            [Queue(appeal.id, None, policy.NO_ELIGIBLE_OPERATOR)],
+            actor,
+        )
+    return appeal
+
+
+async def operators_txn(uow: Uow, settings: RoutingSettings) -> list[Operator]:
+    employees = (
+        (
+            await uow.session.execute(
+                select(Employee)
+                .where(Employee.is_enabled.is_(True), Employee.status == "active")
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    operators = [e for e in employees if e.has("general_chat")]
+    if not operators:
+        return []
+    kinds = ["general", "personal_manager"] if settings.pm_appeals_count_toward_limit else ["general"]
+    loads = dict(
+        (
+            await uow.session.execute(
+                select(Appeal.assignee_id, func.count())
+                .where(
+                    Appeal.status == "assigned",
+                    Appeal.kind.in_(kinds),
+                    Appeal.assignee_id.in_([e.id for e in operators]),
+                )
+                .group_by(Appeal.assignee_id)
+            )
+        ).tuples()
+    )
+    return [
+        Operator(
+            id=e.id,
+            active=True,
+            general_chat=True,
+            limit=e.general_limit if e.general_limit is not None else settings.default_general_limit,
+            load=int(loads.get(e.id, 0)),
+            last_assigned_seq=e.last_general_assigned_seq,
+        )
+        for e in operators
+    ]
+
+
+async def route_general_txn(uow: Uow, actor: Actor) -> set[int]:
+    """Hand queued general appeals to eligible operators (SPEC 4.1-4.3); returns those moved."""
+    await uow.lock_routing_txn()
+    settings = await settings_txn(uow)
+    operators = await operators_txn(uow, settings)
+    capacity = policy.free_capacity(operators)
+    if capacity <= 0:
+        return set()
+    queued = (
+        (
+            await uow.session.execute(
+                select(Appeal)
+                .where(Appeal.status == "queued", Appeal.kind == "general")
+                .order_by(Appeal.id)
+                .limit(capacity)
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not queued:
+        return set()
+    by_id = {a.id: a for a in queued}
+    next_seq = await _next_assignment_seq_txn(uow)
+    decisions = policy.route_general([_plain(a, None) for a in queued], operators, next_seq)
+    await apply_txn(uow, by_id, decisions, actor)
+    return {d.appeal_id for d in decisions}
+
+
+async def employee_left_active_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
+    """SPEC 4.5, 5.4, 6.2: what an employee held when they left `active` (or were disabled)."""
+    await uow.lock_routing_txn()
+    settings = await settings_txn(uow)
+    held = await _open_appeals_with_pm(
+        uow, Appeal.status == "assigned", Appeal.assignee_id == employee_id
+    )
+    if held:
+        active = await _active_map(uow, [pm for _, pm in held])
+        decisions = policy.on_leave_active(
+            employee_id,
+            [_plain(a, pm) for a, pm in held],
+            lambda eid: active.get(eid, False),
+            requeue_general=settings.requeue_general_on_inactive,
+        )
+        await apply_txn(uow, {a.id: a for a, _ in held}, decisions, actor)
+    await route_general_txn(uow, actor)
+
+
+async def general_chat_revoked_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
+    await uow.lock_routing_txn()
+    held = await _open_appeals_with_pm(
+        uow,
+        Appeal.status == "assigned",
+        Appeal.assignee_id == employee_id,
+        Appeal.kind == "general",
+    )
+    decisions = policy.on_general_chat_revoked(employee_id, [_plain(a, pm) for a, pm in held])
+    await apply_txn(uow, {a.id: a for a, _ in held}, decisions, actor)
+    await route_general_txn(uow, actor)
+
+
+async def employee_became_active_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
+    """SPEC 5.1, 6.2: PM appeals waiting for this manager are theirs now; then general routing."""
+    await uow.lock_routing_txn()
+    waiting = await _open_appeals_with_pm(
+        uow,
+        Appeal.status == "queued",
+        Appeal.kind == "personal_manager",
+        Client.personal_manager_id == employee_id,
+    )
+    decisions = policy.on_become_active(employee_id, [_plain(a, pm) for a, pm in waiting])
+    await apply_txn(uow, {a.id: a for a, _ in waiting}, decisions, actor)
+    await route_general_txn(uow, actor)
+
+
+async def manager_changed_txn(uow: Uow, client_id: int, new_pm_id: int | None, actor: Actor) -> None:
+    """SPEC 6: the open PM appeals of a client whose manager just changed."""
+    await uow.lock_routing_txn()
+    rows = await _open_appeals_with_pm(
+        uow, Appeal.client_id == client_id, Appeal.kind == "personal_manager"
+    )
+    if not rows:
+        return
+    for appeal, _ in rows:
+        record_history_txn(
+            uow, appeal, "personal_manager_changed", policy.PERSONAL_MANAGER_CHANGED, new_pm_id, actor
+        )
+    active = await _active_map(
+        uow, [new_pm_id, *(a.assignee_id for a, _ in rows)]
+    )
+    decisions = policy.on_manager_changed(
+        [_plain(a, new_pm_id) for a, _ in rows], lambda eid: active.get(eid, False)
+    )
+    await apply_txn(uow, {a.id: a for a, _ in rows}, decisions, actor)
+
+
+async def sweep_txn(uow: Uow) -> int:
+    """Route whatever is left queued while its target is available (SPEC 9.4, 10).
+
+    Returns the number of appeals it moved. Idempotent: a settled state moves nothing.
+    """
+    await uow.lock_routing_txn()
+    actor = Actor.system()
+    waiting = await _open_appeals_with_pm(
+        uow,
+        Appeal.status == "queued",
+        Appeal.kind == "personal_manager",
+        Client.personal_manager_id.is_not(None),
+    )
+    active = await _active_map(uow, [pm for _, pm in waiting])
+    decisions: list[Decision] = []
+    for appeal, pm in waiting:
+        if pm is not None and active.get(pm, False):
+            decision = policy.route_personal_manager(_plain(appeal, pm), lambda eid: active[eid])
+            if decision is not None:
+                decisions.append(decision)
+    await apply_txn(uow, {a.id: a for a, _ in waiting}, decisions, actor)
+    return len(decisions) + len(await route_general_txn(uow, actor))
