@@ -30,9 +30,7 @@ async def dialog_audience_txn(uow: Uow, dialog_id: int) -> Audience:
         ).scalars()
     )
     holder = await uow.session.scalar(
-        select(Appeal.assignee_id).where(
-            Appeal.dialog_id == dialog_id, Appeal.status == "assigned"
-        )
+        select(Appeal.assignee_id).where(Appeal.dialog_id == dialog_id, Appeal.status == "assigned")
     )
     if holder is not None:
         employees.add(holder)

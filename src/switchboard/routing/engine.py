@@ -65,9 +65,7 @@ def _plain(appeal: Appeal, personal_manager_id: int | None) -> OpenAppeal:
     )
 
 
-async def _open_appeals_with_pm(
-    uow: Uow, *conditions: object
-) -> list[tuple[Appeal, int | None]]:
+async def _open_appeals_with_pm(uow: Uow, *conditions: object) -> list[tuple[Appeal, int | None]]:
     stmt = (
         select(Appeal, Client.personal_manager_id)
         .join(Client, Client.id == Appeal.client_id)
@@ -127,7 +125,9 @@ async def apply_txn(
                 assert employee is not None
                 employee.last_general_assigned_seq = seq
                 seq += 1
-            record_history_txn(uow, appeal, "assigned", decision.reason, decision.employee_id, actor)
+            record_history_txn(
+                uow, appeal, "assigned", decision.reason, decision.employee_id, actor
+            )
             event_type = "appeal.assigned"
         else:
             appeal.status = "queued"
@@ -177,7 +177,9 @@ async def open_appeal_txn(
 
     if self_assign_to is not None:
         await apply_txn(
-            uow, {appeal.id: appeal}, [Assign(appeal.id, self_assign_to, policy.OPENED_BY_EMPLOYEE)],
+            uow,
+            {appeal.id: appeal},
+            [Assign(appeal.id, self_assign_to, policy.OPENED_BY_EMPLOYEE)],
             actor,
         )
         return appeal
@@ -216,7 +218,9 @@ async def operators_txn(uow: Uow, settings: RoutingSettings) -> list[Operator]:
     operators = [e for e in employees if e.has("general_chat")]
     if not operators:
         return []
-    kinds = ["general", "personal_manager"] if settings.pm_appeals_count_toward_limit else ["general"]
+    kinds = (
+        ["general", "personal_manager"] if settings.pm_appeals_count_toward_limit else ["general"]
+    )
     loads = dict(
         (
             await uow.session.execute(
@@ -228,14 +232,16 @@ async def operators_txn(uow: Uow, settings: RoutingSettings) -> list[Operator]:
                 )
                 .group_by(Appeal.assignee_id)
             )
-        ).tuples()
+        )
     )
     return [
         Operator(
             id=e.id,
             active=True,
             general_chat=True,
-            limit=e.general_limit if e.general_limit is not None else settings.default_general_limit,
+            limit=e.general_limit
+            if e.general_limit is not None
+            else settings.default_general_limit,
             load=int(loads.get(e.id, 0)),
             last_assigned_seq=e.last_general_assigned_seq,
         )
@@ -319,7 +325,9 @@ async def employee_became_active_txn(uow: Uow, employee_id: int, actor: Actor) -
     await route_general_txn(uow, actor)
 
 
-async def manager_changed_txn(uow: Uow, client_id: int, new_pm_id: int | None, actor: Actor) -> None:
+async def manager_changed_txn(
+    uow: Uow, client_id: int, new_pm_id: int | None, actor: Actor
+) -> None:
     """SPEC 6: the open PM appeals of a client whose manager just changed."""
     await uow.lock_routing_txn()
     rows = await _open_appeals_with_pm(
@@ -329,11 +337,14 @@ async def manager_changed_txn(uow: Uow, client_id: int, new_pm_id: int | None, a
         return
     for appeal, _ in rows:
         record_history_txn(
-            uow, appeal, "personal_manager_changed", policy.PERSONAL_MANAGER_CHANGED, new_pm_id, actor
+            uow,
+            appeal,
+            "personal_manager_changed",
+            policy.PERSONAL_MANAGER_CHANGED,
+            new_pm_id,
+            actor,
         )
-    active = await _active_map(
-        uow, [new_pm_id, *(a.assignee_id for a, _ in rows)]
-    )
+    active = await _active_map(uow, [new_pm_id, *(a.assignee_id for a, _ in rows)])
     decisions = policy.on_manager_changed(
         [_plain(a, new_pm_id) for a, _ in rows], lambda eid: active.get(eid, False)
     )

@@ -184,9 +184,7 @@ def on_become_active(employee_id: int, waiting: Iterable[OpenAppeal]) -> list[De
     return decisions
 
 
-def on_manager_changed(
-    open_appeals: Iterable[OpenAppeal], is_active: IsActive
-) -> list[Decision]:
+def on_manager_changed(open_appeals: Iterable[OpenAppeal], is_active: IsActive) -> list[Decision]:
     """The client's manager changed (SPEC 6.1-6.6); `personal_manager_id` is the new one.
 
     An appeal held by an `active` employee stays with them; one held by someone not `active`

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "20261203_0001"
 down_revision = None
 branch_labels = None
@@ -393,7 +392,6 @@ def upgrade() -> None:
             }
         ],
     )
-
 
 
 def downgrade() -> None:

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from switchboard import __version__
+from switchboard.appeals.api import router as appeals_router
+from switchboard.auth.tokens import TokenSigner
+from switchboard.bootstrap import ensure_admin_from_env
+from switchboard.config import Settings, get_settings
+from switchboard.db.session import Database
+from switchboard.dialogs.api import router as dialogs_router
+from switchboard.kit.api import Problem
+from switchboard.kit.errors import (
+    DomainError,
+    domain_error_handler,
+    http_error_handler,
+    problem,
+    validation_error_handler,
+)
+from switchboard.people.api import router as people_router
+from switchboard.routing.sweep import run_sweeper
+
+
+def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.db = db
+        app.state.settings = settings
+        app.state.signer = TokenSigner(settings.resolved_secret_key())
+        await ensure_admin_from_env(db, settings)
+        sweeper = (
+            asyncio.create_task(run_sweeper(db, settings.sweep_interval_seconds))
+            if run_sweeper_task
+            else None
+        )
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await db.dispose()
+
+    app = FastAPI(
+        title="Switchboard",
+        version=__version__,
+        description="A bank's contact-center chat: the Inbox, general chat, personal managers.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(OSError, _database_unavailable)
+    app.include_router(people_router)
+    app.include_router(dialogs_router)
+    app.include_router(appeals_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        db: Database = request.app.state.db
+        try:
+            async with asyncio.timeout(2):
+                async with db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"ready": False}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+    return problem(
+        503,
+        "database_unavailable",
+        "the database is unreachable; try again shortly",
+        headers={"Retry-After": "2"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return await _database_unavailable(request, exc)
+    return problem(500, "internal_error", "the request could not be completed")

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from switchboard.appeals import service
+from switchboard.appeals.models import Appeal
+from switchboard.appeals.schemas import (
+    ActorOut,
+    AppealHistoryItem,
+    AppealOut,
+    QueueClient,
+    QueueItem,
+    QueuePerson,
+    TransferIn,
+)
+from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.auth.principals import PrincipalDep, UowDep
+from switchboard.dialogs.models import Dialog
+from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
+from switchboard.kit.clock import utcnow
+from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from switchboard.people.models import Client, Person
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/appeals/{appeal_id}", response_model=AppealOut, responses=problems(*AUTHED, 404))
+async def get_appeal(appeal_id: int, uow: UowDep, principal: PrincipalDep) -> AppealOut:
+    appeal, _ = await service.visible_appeal_txn(uow, principal, appeal_id)
+    return await appeal_out_txn(uow, appeal)
+
+
+@router.get(
+    "/appeals/{appeal_id}/history",
+    response_model=Page[AppealHistoryItem],
+    responses=problems(*AUTHED, 404),
+)
+async def appeal_history(
+    appeal_id: int,
+    uow: UowDep,
+    principal: PrincipalDep,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: str | None = None,
+) -> Page[AppealHistoryItem]:
+    await service.visible_appeal_txn(uow, principal, appeal_id)
+    after = cursor_int(decode_cursor(cursor), "id") or 0
+    events = [e for e in await service.history_txn(uow, appeal_id) if e.id > after]
+    page = events[:limit]
+    return Page(
+        items=[
+            AppealHistoryItem(
+                at=e.at,
+                event=e.event,
+                reason=e.reason,
+                employee_id=e.employee_id,
+                actor=ActorOut(type=e.actor_type, id=e.actor_id),  # type: ignore[arg-type]
+            )
+            for e in page
+        ],
+        next_cursor=encode_cursor({"id": page[-1].id}) if len(events) > limit else None,
+    )
+
+
+@router.post(
+    "/appeals/{appeal_id}/close",
+    response_model=AppealOut,
+    responses=problems(*AUTHED, 403, 404, 409),
+)
+async def close_appeal(appeal_id: int, uow: UowDep, principal: PrincipalDep) -> AppealOut:
+    appeal = await service.close_appeal_txn(uow, principal, appeal_id)
+    out = await appeal_out_txn(uow, appeal)
+    await uow.commit()
+    return out
+
+
+@router.post(
+    "/appeals/{appeal_id}/transfer",
+    response_model=AppealOut,
+    responses=problems(*AUTHED, 403, 404, 409),
+)
+async def transfer_appeal(
+    appeal_id: int, body: TransferIn, uow: UowDep, principal: PrincipalDep
+) -> AppealOut:
+    appeal = await service.transfer_appeal_txn(uow, principal, appeal_id, body.employee_id)
+    out = await appeal_out_txn(uow, appeal)
+    await uow.commit()
+    return out
+
+
+@router.get("/queue", response_model=Page[QueueItem], responses=problems(*AUTHED, 403))
+async def queue(
+    uow: UowDep, principal: PrincipalDep, limit: Limit = DEFAULT_PAGE, cursor: str | None = None
+) -> Page[QueueItem]:
+    principal.require("supervise")
+    after = cursor_int(decode_cursor(cursor), "id")
+    stmt = (
+        select(Appeal, Client, Person)
+        .join(Dialog, Dialog.id == Appeal.dialog_id)
+        .join(Client, Client.id == Appeal.client_id)
+        .join(Person, Person.id == Dialog.person_id)
+        .where(Appeal.status == "queued")
+        .order_by(Appeal.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(Appeal.id > after)
+    rows = (await uow.session.execute(stmt)).all()
+    now = utcnow()
+    items: list[QueueItem] = []
+    for appeal, client, person in rows[:limit]:
+        base = await appeal_out_txn(uow, appeal)
+        since = appeal.queued_at or appeal.opened_at
+        items.append(
+            QueueItem(
+                **base.model_dump(),
+                waiting_seconds=max(0, int((now - since).total_seconds())),
+                queued_at=appeal.queued_at,
+                client=QueueClient(id=client.id, kind=client.kind, name=client.name),
+                person=QueuePerson(id=person.id, name=person.name),
+            )
+        )
+    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,133 @@
+"""The Inbox (SPEC 7.1): the dialogs an employee works on, newest activity first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select, true
+
+from switchboard.appeals.models import Appeal
+from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.db.session import Uow
+from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
+from switchboard.dialogs.schemas import DialogClient, DialogPerson, InboxItem
+from switchboard.dialogs.serialize import message_out_txn
+from switchboard.kit.clock import as_utc
+from switchboard.kit.errors import BadRequest
+from switchboard.kit.i18n import dialog_label
+from switchboard.kit.pagination import decode_cursor, encode_cursor
+from switchboard.kit.text import fold
+from switchboard.people.models import Client, Employee, Person
+
+
+def works_on(employee_id: int):  # type: ignore[no-untyped-def]
+    """SQL condition: the employee is the responsible PM, invited, or holds the open appeal."""
+    return or_(
+        and_(Dialog.kind == "personal_manager", Client.personal_manager_id == employee_id),
+        exists().where(Participant.dialog_id == Dialog.id, Participant.employee_id == employee_id),
+        exists().where(
+            Appeal.dialog_id == Dialog.id,
+            Appeal.status == "assigned",
+            Appeal.assignee_id == employee_id,
+        ),
+    )
+
+
+async def inbox_txn(
+    uow: Uow,
+    employee: Employee,
+    *,
+    kind: str | None,
+    state: str | None,
+    unread: bool | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+    lang: str,
+) -> tuple[list[InboxItem], str | None]:
+    mark = (
+        select(ReadMark.last_read_message_id)
+        .where(
+            ReadMark.dialog_id == Dialog.id,
+            ReadMark.reader_type == "employee",
+            ReadMark.reader_id == employee.id,
+        )
+        .scalar_subquery()
+    )
+    read_up_to = func.coalesce(mark, 0)
+    open_appeal = exists().where(Appeal.dialog_id == Dialog.id, Appeal.status != "closed")
+    conditions = [works_on(employee.id)]
+    if kind is not None:
+        conditions.append(Dialog.kind == kind)
+    if state == "none":
+        conditions.append(~open_appeal)
+    elif state is not None:
+        conditions.append(exists().where(Appeal.dialog_id == Dialog.id, Appeal.status == state))
+    if unread is not None:
+        has_unread = func.coalesce(Dialog.last_message_id, 0) > read_up_to
+        conditions.append(has_unread if unread else ~has_unread)
+    if q:
+        escaped = fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Client.name_folded.like(f"%{escaped}%", escape="\\"))
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at = as_utc(datetime.fromisoformat(str(position["at"])))
+            last_id = int(position["id"])
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("invalid_cursor", "cursor is not one this server issued") from None
+        conditions.append(
+            or_(
+                Dialog.last_activity_at < at,
+                and_(Dialog.last_activity_at == at, Dialog.id < last_id),
+            )
+        )
+    unread_count = (
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.dialog_id == Dialog.id,
+            Message.id > read_up_to,
+            or_(Message.author_employee_id.is_(None), Message.author_employee_id != employee.id),
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Dialog, Client, Person, unread_count)
+        .join(Client, Client.id == Dialog.client_id)
+        .join(Person, Person.id == Dialog.person_id)
+        .where(true(), *conditions)
+        .order_by(Dialog.last_activity_at.desc(), Dialog.id.desc())
+        .limit(limit + 1)
+    )
+    rows = (await uow.session.execute(stmt)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items: list[InboxItem] = []
+    for dialog, client, person, count in rows:
+        appeal = await uow.session.scalar(
+            select(Appeal).where(Appeal.dialog_id == dialog.id, Appeal.status != "closed")
+        )
+        last = (
+            await uow.session.get(Message, dialog.last_message_id)
+            if dialog.last_message_id
+            else None
+        )
+        items.append(
+            InboxItem(
+                dialog_id=dialog.id,
+                kind=dialog.kind,  # type: ignore[arg-type]
+                label=dialog_label(dialog.kind, lang),
+                client=DialogClient(id=client.id, kind=client.kind, name=client.name),  # type: ignore[arg-type]
+                person=DialogPerson(id=person.id, name=person.name),
+                last_message=await message_out_txn(uow, last) if last else None,
+                last_activity_at=dialog.last_activity_at,
+                unread_count=int(count or 0),
+                open_appeal=await appeal_out_txn(uow, appeal) if appeal else None,
+            )
+        )
+    next_cursor = None
+    if more and rows:
+        tail = rows[-1][0]
+        next_cursor = encode_cursor({"at": tail.last_activity_at.isoformat(), "id": tail.id})
+    return items, next_cursor

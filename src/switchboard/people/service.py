@@ -1,0 +1,201 @@
+"""Employees, their status and limits, and the routing settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+
+from switchboard.auth.passwords import hash_password, verify_password
+from switchboard.auth.principals import Actor
+from switchboard.auth.tokens import TokenSigner
+from switchboard.db.session import Uow
+from switchboard.events.publish import Audience, emit
+from switchboard.kit.clock import utcnow
+from switchboard.kit.errors import BadRequest, Conflict, NotFound, Unauthorized
+from switchboard.people.audit import audit_txn
+from switchboard.people.models import Client, Employee, RoutingSettings
+from switchboard.people.schemas import (
+    EmployeeCreate,
+    EmployeeOut,
+    EmployeeUpdate,
+    SettingsUpdate,
+    TokenOut,
+)
+from switchboard.routing import engine
+
+
+def employee_out(employee: Employee) -> EmployeeOut:
+    return EmployeeOut.model_validate(employee)
+
+
+async def authenticate_txn(
+    uow: Uow, signer: TokenSigner, login: str, password: str, ttl_seconds: int
+) -> TokenOut:
+    employee = await uow.session.scalar(select(Employee).where(Employee.login == login))
+    ok = verify_password(employee.password_hash if employee else None, password)
+    if employee is None or not ok or not employee.is_enabled:
+        audit_txn(uow, Actor("system", None), "login_failed", login=login)
+        raise Unauthorized("invalid_credentials", "the login or the password is wrong")
+    audit_txn(uow, Actor("employee", employee.id), "login", employee_id=employee.id)
+    token, expires_in = signer.issue("employee", employee.id, employee.token_version, ttl_seconds)
+    return TokenOut(access_token=token, expires_in=expires_in)
+
+
+async def get_employee_txn(uow: Uow, employee_id: int) -> Employee:
+    employee = await uow.session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound("employee_not_found", f"no employee {employee_id}")
+    return employee
+
+
+async def create_employee_txn(uow: Uow, actor: Actor, data: EmployeeCreate) -> Employee:
+    taken = await uow.session.scalar(select(exists().where(Employee.login == data.login)))
+    if taken:
+        raise Conflict("login_taken", f"the login {data.login!r} is taken")
+    employee = Employee(
+        login=data.login,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        permissions=sorted(set(data.permissions)),
+        general_limit=data.general_limit,
+        status="offline",
+        status_changed_at=utcnow(),
+        is_enabled=True,
+        token_version=0,
+    )
+    uow.session.add(employee)
+    await uow.session.flush()
+    audit_txn(uow, actor, "employee_created", employee_id=employee.id, login=employee.login)
+    return employee
+
+
+async def update_employee_txn(
+    uow: Uow, actor: Actor, employee_id: int, data: EmployeeUpdate
+) -> Employee:
+    await uow.lock_routing_txn()
+    employee = await engine.employee_txn(uow, employee_id)
+    if employee is None:
+        raise NotFound("employee_not_found", f"no employee {employee_id}")
+    given = data.model_fields_set
+    reroute = False
+    if "full_name" in given and data.full_name is not None:
+        employee.full_name = data.full_name
+    if "password" in given and data.password is not None:
+        employee.password_hash = hash_password(data.password)
+        employee.token_version += 1
+        audit_txn(uow, actor, "password_changed", employee_id=employee.id)
+    if "general_limit" in given:
+        old = employee.general_limit
+        employee.general_limit = data.general_limit
+        reroute = reroute or data.general_limit is None or old is None or data.general_limit > old
+    if "permissions" in given and data.permissions is not None:
+        had_general = employee.has("general_chat")
+        employee.permissions = sorted(set(data.permissions))
+        audit_txn(
+            uow,
+            actor,
+            "permissions_changed",
+            employee_id=employee.id,
+            permissions=employee.permissions,
+        )
+        await uow.session.flush()
+        if had_general and not employee.has("general_chat"):
+            await engine.general_chat_revoked_txn(uow, employee.id, actor)
+        reroute = reroute or (not had_general and employee.has("general_chat"))
+    if (
+        "is_enabled" in given
+        and data.is_enabled is not None
+        and data.is_enabled != employee.is_enabled
+    ):
+        if not data.is_enabled:
+            await _disable_txn(uow, actor, employee)
+        else:
+            employee.is_enabled = True
+            audit_txn(uow, actor, "employee_enabled", employee_id=employee.id)
+            reroute = True
+    await uow.session.flush()
+    if reroute:
+        await engine.route_general_txn(uow, actor)
+    return employee
+
+
+async def _disable_txn(uow: Uow, actor: Actor, employee: Employee) -> None:
+    manages = await uow.session.scalar(
+        select(exists().where(Client.personal_manager_id == employee.id))
+    )
+    if manages:
+        raise Conflict(
+            "employee_is_personal_manager",
+            "this employee is still a client's personal manager: move their clients first",
+        )
+    was_active = employee.status == "active"
+    employee.is_enabled = False
+    employee.token_version += 1
+    if was_active:
+        await _set_status_row_txn(uow, actor, employee, "offline")
+    audit_txn(uow, actor, "employee_disabled", employee_id=employee.id)
+    await uow.session.flush()
+    # SPEC 4.7: disabling counts as leaving `active` for routing.
+    await engine.employee_left_active_txn(uow, employee.id, actor)
+
+
+async def _set_status_row_txn(uow: Uow, actor: Actor, employee: Employee, status: str) -> None:
+    old = employee.status
+    employee.status = status
+    employee.status_changed_at = utcnow()
+    audit_txn(
+        uow,
+        actor,
+        "status_changed",
+        employee_id=employee.id,
+        old=old,
+        new=status,
+        by_server=actor.type == "system",
+    )
+    emit(
+        uow,
+        "employee.status_changed",
+        {
+            "employee_id": employee.id,
+            "full_name": employee.full_name,
+            "status": status,
+            "previous_status": old,
+            "changed_at": employee.status_changed_at.isoformat().replace("+00:00", "Z"),
+        },
+        Audience(employee_ids={employee.id}, all_employees=True),
+    )
+
+
+async def set_status_txn(uow: Uow, actor: Actor, employee_id: int, status: str) -> Employee:
+    """Change an employee's status with every routing consequence (SPEC 4.4-4.5, 5.1, 5.4, 6.2)."""
+    await uow.lock_routing_txn()
+    employee = await engine.employee_txn(uow, employee_id)
+    if employee is None:
+        raise NotFound("employee_not_found", f"no employee {employee_id}")
+    if not employee.is_enabled:
+        raise Conflict("employee_disabled", "a disabled employee has no working status")
+    old = employee.status
+    if old == status:
+        return employee
+    await _set_status_row_txn(uow, actor, employee, status)
+    await uow.session.flush()
+    if old == "active":
+        await engine.employee_left_active_txn(uow, employee.id, actor)
+    elif status == "active":
+        await engine.employee_became_active_txn(uow, employee.id, actor)
+    return employee
+
+
+async def update_settings_txn(uow: Uow, actor: Actor, data: SettingsUpdate) -> RoutingSettings:
+    await uow.lock_routing_txn()
+    settings = await engine.settings_txn(uow)
+    for name in data.model_fields_set:
+        value = getattr(data, name)
+        if value is None:
+            raise BadRequest("validation_error", f"{name}: must not be null")
+        setattr(settings, name, value)
+    audit_txn(
+        uow, actor, "settings_changed", **{n: getattr(data, n) for n in data.model_fields_set}
+    )
+    await uow.session.flush()
+    await engine.route_general_txn(uow, actor)
+    return settings

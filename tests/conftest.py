@@ -1,0 +1,98 @@
+"""Test database and app fixtures.
+
+The schema is built once per session with the migrations (never create_all). Each test then gets
+a clean database: on SQLite a copy of the migrated file, on PostgreSQL the tables truncated.
+Set SWITCHBOARD_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from switchboard.app import create_app
+from switchboard.config import Settings
+from switchboard.db.engine import is_sqlite_url, sync_url
+from switchboard.db.migrate import upgrade
+from switchboard.db.models import metadata
+from tests.support import World
+
+TEST_DATABASE_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL", "")
+
+
+def _is_postgres() -> bool:
+    return bool(TEST_DATABASE_URL) and not is_sqlite_url(TEST_DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if _is_postgres():
+        engine = create_engine(sync_url(TEST_DATABASE_URL).replace("+asyncpg", "+psycopg2"))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        asyncio.run(upgrade(TEST_DATABASE_URL))
+        yield TEST_DATABASE_URL
+        return
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    asyncio.run(upgrade(f"sqlite:///{path}"))
+    yield str(path)
+
+
+_TABLES = [t.name for t in metadata.sorted_tables]
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(sync_url(url).replace("+asyncpg", "+psycopg2"))
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "INSERT INTO settings (id, default_general_limit, requeue_general_on_inactive,"
+                " pm_appeals_count_toward_limit, offline_grace_seconds)"
+                " VALUES (1, 3, true, false, 60)"
+            )
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    if _is_postgres():
+        _reset_postgres(migrated_template)
+        return migrated_template
+    path = tmp_path / "switchboard.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret-key", redis_url=None)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings, run_sweeper_task=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def world(api: httpx.AsyncClient, app: object) -> World:
+    return await World.start(api, app)
