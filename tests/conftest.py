@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from switchboard.app import create_app
 from switchboard.config import Settings
@@ -31,16 +32,28 @@ def _is_postgres() -> bool:
     return bool(TEST_DATABASE_URL) and not is_sqlite_url(TEST_DATABASE_URL)
 
 
+def _admin_engine(url: str):  # type: ignore[no-untyped-def]
+    return create_engine(
+        sync_url(url).replace("+asyncpg", "+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _is_postgres():
-        engine = create_engine(sync_url(TEST_DATABASE_URL).replace("+asyncpg", "+psycopg2"))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        asyncio.run(upgrade(TEST_DATABASE_URL))
-        yield TEST_DATABASE_URL
+        # A database of this run's own, so that concurrent runs never share tables.
+        name = f"switchboard_test_{os.getpid()}"
+        base = make_url(sync_url(TEST_DATABASE_URL))
+        admin = _admin_engine(TEST_DATABASE_URL)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        asyncio.run(upgrade(url))
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
         return
     path = tmp_path_factory.mktemp("db") / "template.db"
     asyncio.run(upgrade(f"sqlite:///{path}"))

@@ -54,7 +54,7 @@ async def appeal_history(
                 event=e.event,
                 reason=e.reason,
                 employee_id=e.employee_id,
-                actor=ActorOut(type=e.actor_type, id=e.actor_id),  # type: ignore[arg-type]
+                actor=ActorOut(type=e.actor_type, id=e.actor_id),
             )
             for e in page
         ],

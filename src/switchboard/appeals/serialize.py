@@ -20,8 +20,8 @@ async def appeal_out_txn(uow: Uow, appeal: Appeal) -> AppealOut:
     return AppealOut(
         id=appeal.id,
         dialog_id=appeal.dialog_id,
-        kind=appeal.kind,  # type: ignore[arg-type]
-        status=appeal.status,  # type: ignore[arg-type]
+        kind=appeal.kind,
+        status=appeal.status,
         assignee=await employee_ref_txn(uow, appeal.assignee_id),
         waiting_for=await employee_ref_txn(uow, appeal.waiting_for_id),
         reason=appeal.reason,

@@ -58,7 +58,9 @@ class TokenSigner:
             return None
         try:
             body = json.loads(_unb64(payload))
-            subject_type: SubjectType = {"e": "employee", "p": "person"}[body["t"]]
+            subject_type: SubjectType = "employee" if body["t"] == "e" else "person"
+            if body["t"] not in ("e", "p"):
+                return None
             claims = TokenClaims(subject_type, int(body["s"]), int(body["v"]), int(body["e"]))
         except (ValueError, KeyError, TypeError):
             return None

@@ -116,9 +116,9 @@ async def inbox_txn(
         items.append(
             InboxItem(
                 dialog_id=dialog.id,
-                kind=dialog.kind,  # type: ignore[arg-type]
+                kind=dialog.kind,
                 label=dialog_label(dialog.kind, lang),
-                client=DialogClient(id=client.id, kind=client.kind, name=client.name),  # type: ignore[arg-type]
+                client=DialogClient(id=client.id, kind=client.kind, name=client.name),
                 person=DialogPerson(id=person.id, name=person.name),
                 last_message=await message_out_txn(uow, last) if last else None,
                 last_activity_at=dialog.last_activity_at,

@@ -91,9 +91,9 @@ async def dialog_out_txn(uow: Uow, dialog: Dialog, lang: str) -> DialogOut:
     appeal = await open_appeal_of_txn(uow, dialog.id)
     return DialogOut(
         id=dialog.id,
-        kind=dialog.kind,  # type: ignore[arg-type]
+        kind=dialog.kind,
         label=dialog_label(dialog.kind, lang),
-        client=DialogClient(id=client.id, kind=client.kind, name=client.name),  # type: ignore[arg-type]
+        client=DialogClient(id=client.id, kind=client.kind, name=client.name),
         person=DialogPerson(id=person.id, name=person.name),
         responsible=await responsible_txn(uow, dialog, client),
         participants=await participants_txn(uow, dialog.id),
@@ -109,7 +109,7 @@ async def person_dialog_out_txn(
     appeal = await open_appeal_of_txn(uow, dialog.id)
     return PersonDialogOut(
         id=dialog.id,
-        kind=dialog.kind,  # type: ignore[arg-type]
+        kind=dialog.kind,
         label=dialog_label(dialog.kind, lang),
         responsible=await responsible_txn(uow, dialog, client),
         open_appeal=await appeal_out_txn(uow, appeal) if appeal else None,

@@ -155,8 +155,9 @@ async def _open_for_message_txn(uow: Uow, principal: Principal, access: DialogAc
     appeal = await open_appeal_of_txn(uow, dialog.id)
     if appeal is not None:
         return appeal
-    client = await uow.session.get(Client, client.id, populate_existing=True)
-    assert client is not None
+    fresh = await uow.session.get(Client, client.id, populate_existing=True)
+    assert fresh is not None
+    client = fresh
     if dialog.kind == "personal_manager" and client.personal_manager_id is None:
         raise Conflict(
             "no_personal_manager",

@@ -140,7 +140,7 @@ async def set_my_status(body: StatusIn, uow: UowDep, principal: PrincipalDep) ->
     employee = principal.require_employee()
     updated = await service.set_status_txn(uow, principal.actor, employee.id, body.status)
     await uow.commit()
-    return StatusOut(status=updated.status)  # type: ignore[arg-type]
+    return StatusOut(status=updated.status)
 
 
 @router.put(
@@ -154,7 +154,7 @@ async def set_employee_status(
     principal.require("supervise")
     updated = await service.set_status_txn(uow, principal.actor, employee_id, body.status)
     await uow.commit()
-    return StatusOut(status=updated.status)  # type: ignore[arg-type]
+    return StatusOut(status=updated.status)
 
 
 @router.get("/settings", response_model=SettingsOut, responses=problems(*AUTHED, 403))
@@ -250,7 +250,7 @@ async def my_clients(
         items.append(
             MeClient(
                 id=client.id,
-                kind=client.kind,  # type: ignore[arg-type]
+                kind=client.kind,
                 name=client.name,
                 external_id=client.external_id,
                 persons=[

@@ -37,7 +37,7 @@ async def client_out_txn(uow: Uow, client: Client) -> ClientOut:
             )
     return ClientOut(
         id=client.id,
-        kind=client.kind,  # type: ignore[arg-type]
+        kind=client.kind,
         name=client.name,
         external_id=client.external_id,
         personal_manager=manager,

@@ -232,7 +232,7 @@ async def operators_txn(uow: Uow, settings: RoutingSettings) -> list[Operator]:
                 )
                 .group_by(Appeal.assignee_id)
             )
-        )
+        ).all()
     )
     return [
         Operator(
