@@ -60,6 +60,22 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(path)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres_only: needs several connections to one PostgreSQL (deselected on SQLite)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _is_postgres():
+        return
+    kept = [i for i in items if i.get_closest_marker("postgres_only") is None]
+    deselected = [i for i in items if i.get_closest_marker("postgres_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 _TABLES = [t.name for t in metadata.sorted_tables]
 
 
