@@ -8,22 +8,28 @@ Set SWITCHBOARD_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test for 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from switchboard.app import create_app
+from switchboard.auth import passwords
 from switchboard.config import Settings
 from switchboard.db.engine import is_sqlite_url, sync_url
 from switchboard.db.migrate import upgrade
 from switchboard.db.models import metadata
 from tests.support import World
+
+# Argon2 with its production cost takes ~50 ms a hash; the tests create hundreds of logins.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 TEST_DATABASE_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL", "")
 
@@ -62,7 +68,8 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "postgres_only: needs several connections to one PostgreSQL (deselected on SQLite)"
+        "markers",
+        "postgres_only: needs several connections to one PostgreSQL (deselected on SQLite)",
     )
 
 
@@ -93,14 +100,27 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _fresh_database(template: str, folder: Path) -> str:
+    if _is_postgres():
+        _reset_postgres(template)
+        return template
+    path = folder / f"switchboard-{next(_fresh_numbers)}.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+_fresh_numbers = itertools.count(1)
+
+
 @pytest.fixture
 def database_url(migrated_template: str, tmp_path: Path) -> str:
-    if _is_postgres():
-        _reset_postgres(migrated_template)
-        return migrated_template
-    path = tmp_path / "switchboard.db"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite:///{path}"
+    return _fresh_database(migrated_template, tmp_path)
+
+
+@pytest.fixture
+def fresh_database(migrated_template: str, tmp_path: Path) -> Callable[[], str]:
+    """For tests that need many clean databases in one test (stateful machines)."""
+    return lambda: _fresh_database(migrated_template, tmp_path)
 
 
 @pytest.fixture

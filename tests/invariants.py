@@ -61,7 +61,9 @@ def violations(snap: Snapshot, *, check_limits: bool = True) -> list[str]:
             load[a.assignee_id] += 1
 
     def limit(e: Employee) -> int:
-        return e.general_limit if e.general_limit is not None else snap.settings.default_general_limit
+        return (
+            e.general_limit if e.general_limit is not None else snap.settings.default_general_limit
+        )
 
     if check_limits:
         for eid, n in load.items():

@@ -28,24 +28,41 @@ async def _build_world(url: str) -> None:
     system = Actor.system()
     async with db.uow() as uow:
         everything = [
-            "general_chat", "supervise", "manage_personal_managers", "manage_employees",
-            "manage_clients", "issue_person_tokens",
+            "general_chat",
+            "supervise",
+            "manage_personal_managers",
+            "manage_employees",
+            "manage_clients",
+            "issue_person_tokens",
         ]
         await people.create_employee_txn(
-            uow, system, EmployeeCreate(login="admin", full_name="A", password="x" * 8,
-                                        permissions=everything)  # type: ignore[arg-type]
+            uow,
+            system,
+            EmployeeCreate(login="admin", full_name="A", password="x" * 8, permissions=everything),  # type: ignore[arg-type]
         )
         for i in range(3):
             await people.create_employee_txn(
-                uow, system,
-                EmployeeCreate(login=f"op{i}", full_name=f"Op {i}", password="x" * 8,
-                               permissions=["general_chat"], general_limit=2),
+                uow,
+                system,
+                EmployeeCreate(
+                    login=f"op{i}",
+                    full_name=f"Op {i}",
+                    password="x" * 8,
+                    permissions=["general_chat"],
+                    general_limit=2,
+                ),
             )
         for i in range(3):
             await people.create_employee_txn(
-                uow, system,
-                EmployeeCreate(login=f"pm{i}", full_name=f"PM {i}", password="x" * 8,
-                               permissions=["general_chat"] if i == 0 else [], general_limit=1),
+                uow,
+                system,
+                EmployeeCreate(
+                    login=f"pm{i}",
+                    full_name=f"PM {i}",
+                    password="x" * 8,
+                    permissions=["general_chat"] if i == 0 else [],
+                    general_limit=1,
+                ),
             )
         for i in range(8):
             client = await client_service.create_client_txn(
@@ -66,7 +83,10 @@ async def test_spec_9_invariants_hold_under_concurrent_processes(database_url: s
         results = await asyncio.to_thread(
             pool.starmap,
             run_worker,
-            [(database_url, seed, OPERATIONS_PER_TASK, TASKS_PER_PROCESS) for seed in range(PROCESSES)],
+            [
+                (database_url, seed, OPERATIONS_PER_TASK, TASKS_PER_PROCESS)
+                for seed in range(PROCESSES)
+            ],
         )
     done = sum(r[0] for r in results)
     errors = [e for r in results for e in r[1]]

@@ -65,7 +65,8 @@ async def _step(uow, rng: random.Random) -> None:  # type: ignore[no-untyped-def
     elif roll < 0.9:
         clients = list((await s.execute(select(Client))).scalars().all())
         managers = [
-            e for e in (await s.execute(select(Employee))).scalars().all()
+            e
+            for e in (await s.execute(select(Employee))).scalars().all()
             if e.login.startswith("pm")
         ]
         client = rng.choice(clients)
