@@ -98,10 +98,10 @@ class ServiceMachine(RuleBasedStateMachine):
 
         async def go() -> None:
             r = await self.api.post("/api/v1/dialogs", json={"kind": kind}, headers=person.headers)
-            if kind == "personal_manager" and self.pm_of[person.client_id] is None:
-                if r.status_code == 409:
-                    assert r.json()["code"] == "no_personal_manager"
-                    return
+            no_manager = kind == "personal_manager" and self.pm_of[person.client_id] is None
+            if no_manager and r.status_code == 409:
+                assert r.json()["code"] == "no_personal_manager"
+                return
             assert r.status_code in (200, 201), r.text
             dialog = r.json()
             before = dialog["open_appeal"]
