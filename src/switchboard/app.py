@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.include_router(people_router)
     app.include_router(dialogs_router)
     app.include_router(appeals_router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/api/v1/docs")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -42,6 +42,19 @@ EMPLOYEES: list[tuple[str, str, list[str], int | None]] = [
     ("pm.admin", "Татьяна Орлова", ["manage_personal_managers", "supervise"], None),
 ]
 
+ROLES = {
+    "admin": "administrator: every permission",
+    "supervisor": "supervisor (supervise), general chat",
+    "pm.smirnova": "personal manager, active",
+    "pm.volkov": "personal manager, offline",
+    "pm.kuznetsova": "personal manager and general-chat operator",
+    "op.ivanov": "general-chat operator, limit 3",
+    "op.popova": "general-chat operator, limit 3",
+    "op.lebedev": "general-chat operator, limit 5, on a break",
+    "op.morozova": "general-chat operator, default limit, offline",
+    "pm.admin": "manages personal managers (manage_personal_managers), supervise",
+}
+
 INDIVIDUALS = [
     "Иван Петрович Сидоров",
     "Екатерина Андреевна Белова",
@@ -94,10 +107,7 @@ async def load_demo(settings: Settings) -> list[str] | None:
             await uow.commit()
     finally:
         await db.dispose()
-    return [
-        f"{login:<15} {name} — {', '.join(perms) or 'персональный менеджер'}"
-        for login, name, perms, _ in EMPLOYEES
-    ]
+    return [f"{login:<15} {name} — {ROLES[login]}" for login, name, _, _ in EMPLOYEES]
 
 
 async def _fill(uow: Uow) -> None:
@@ -111,7 +121,7 @@ async def _fill(uow: Uow) -> None:
                 login=login,
                 full_name=name,
                 password=DEMO_PASSWORD,
-                permissions=perms,  # type: ignore[arg-type]
+                permissions=perms,
                 general_limit=limit,
             ),
         )
