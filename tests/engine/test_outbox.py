@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from switchboard.events.models import EventRecord
+from switchboard.events.models import EventRecipient, EventRecord
 from tests.support import World
 
 
-async def _events(app: Any) -> list[EventRecord]:
+@dataclass
+class Event:
+    id: int
+    type: str
+    dialog_id: int | None
+    data: dict[str, Any]
+    supervisors: bool
+    employee_ids: set[int]
+    person_ids: set[int]
+
+
+async def _events(app: Any) -> list[Event]:
     async with app.state.db.uow() as uow:
         rows = (await uow.session.execute(select(EventRecord).order_by(EventRecord.id))).scalars()
-        result = list(rows.all())
-        uow.session.expunge_all()
-        return result
+        readers = (await uow.session.execute(select(EventRecipient))).scalars().all()
+        return [
+            Event(
+                e.id,
+                e.type,
+                e.dialog_id,
+                e.data,
+                e.supervisors,
+                {r.reader_id for r in readers if r.event_id == e.id and r.reader_type == "e"},
+                {r.reader_id for r in readers if r.event_id == e.id and r.reader_type == "p"},
+            )
+            for e in rows.all()
+        ]
 
 
 async def test_a_message_writes_its_event_for_the_dialogs_audience(world: World, app: Any) -> None:

@@ -3,7 +3,7 @@
 from switchboard.appeals.models import Appeal, AppealEvent
 from switchboard.db.base import Base
 from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
-from switchboard.events.models import EventRecord
+from switchboard.events.models import EventRecipient, EventRecord, LiveConnection
 from switchboard.people.models import (
     AuditRecord,
     Client,
@@ -22,7 +22,9 @@ __all__ = [
     "Client",
     "Dialog",
     "Employee",
+    "EventRecipient",
     "EventRecord",
+    "LiveConnection",
     "Message",
     "Participant",
     "Person",

@@ -47,6 +47,9 @@ class Employee(Base):
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change or disable: every token signed with an older value is void.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # When the last live connection of this employee ended; None while one is live or if they
+    # never connected (SPEC 10: such an employee is left alone by presence).
+    disconnected_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Tie-break of SPEC 4.3: who has waited longest since their last general assignment.
     last_general_assigned_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
