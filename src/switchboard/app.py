@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +23,9 @@ from switchboard.bootstrap import ensure_admin_from_env
 from switchboard.config import Settings, get_settings
 from switchboard.db.session import Database
 from switchboard.dialogs.api import router as dialogs_router
+from switchboard.events.api import router as events_router
+from switchboard.events.broker import make_broker
+from switchboard.events.hub import EventHub
 from switchboard.kit.api import Problem
 from switchboard.kit.errors import (
     DomainError,
@@ -28,8 +34,8 @@ from switchboard.kit.errors import (
     problem,
     validation_error_handler,
 )
+from switchboard.maintenance import run_maintenance
 from switchboard.people.api import router as people_router
-from switchboard.routing.sweep import run_sweeper
 
 
 def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
@@ -41,19 +47,37 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         app.state.db = db
         app.state.settings = settings
         app.state.signer = TokenSigner(settings.resolved_secret_key())
+        app.state.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         await ensure_admin_from_env(db, settings)
-        sweeper = (
-            asyncio.create_task(run_sweeper(db, settings.sweep_interval_seconds))
+        broker = make_broker(settings.redis_url)
+        hub = EventHub(db, poll_interval=settings.event_poll_seconds)
+        broker.subscribe(hub.wake)
+        db.commit_listeners.append(broker.published)
+        app.state.broker = broker
+        app.state.hub = hub
+        await broker.start()
+        await hub.start()
+        maintenance = (
+            asyncio.create_task(
+                run_maintenance(
+                    db,
+                    app.state.process_id,
+                    interval_seconds=settings.sweep_interval_seconds,
+                    retention_seconds=settings.event_retention_seconds,
+                )
+            )
             if run_sweeper_task
             else None
         )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            if maintenance is not None:
+                maintenance.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await maintenance
+            await hub.stop()
+            await broker.stop()
             await db.dispose()
 
     app = FastAPI(
@@ -74,6 +98,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.include_router(people_router)
     app.include_router(dialogs_router)
     app.include_router(appeals_router)
+    app.include_router(events_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,8 @@ class Database:
         self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = is_sqlite_url(url)
+        # Told the newest event id after every commit that wrote events (the broker).
+        self.commit_listeners: list[Callable[[int], None]] = []
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -40,15 +42,12 @@ class Database:
     @asynccontextmanager
     async def uow(self) -> AsyncIterator[Uow]:
         async with self.sessionmaker() as session:
-            uow = Uow(session, is_sqlite=self.is_sqlite)
+            uow = Uow(session, is_sqlite=self.is_sqlite, listeners=self.commit_listeners)
             try:
                 yield uow
             finally:
                 if not uow.committed:
                     await session.rollback()
-
-
-OnCommit = Callable[[list[int]], Awaitable[None]]
 
 
 class Uow:
@@ -58,13 +57,19 @@ class Uow:
     in the order they were handed out (API.md "Real time").
     """
 
-    def __init__(self, session: AsyncSession, *, is_sqlite: bool) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        is_sqlite: bool,
+        listeners: list[Callable[[int], None]] | None = None,
+    ) -> None:
         self.session = session
+        self._listeners = listeners or []
         self.is_sqlite = is_sqlite
         self.events: list[PendingEvent] = []
         self.committed = False
         self._routing_locked = False
-        self.on_commit: list[OnCommit] = []
 
     def emit(self, event: PendingEvent) -> None:
         self.events.append(event)
@@ -92,8 +97,10 @@ class Uow:
         await self.session.commit()
         self.committed = True
         self.events = []
-        for callback in self.on_commit:
-            await callback(ids)
+        self._routing_locked = False
+        if ids:
+            for listener in self._listeners:
+                listener(ids[-1])
         return ids
 
     async def rollback(self) -> None:

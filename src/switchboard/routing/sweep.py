@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
 from switchboard.db.session import Database
@@ -20,10 +17,3 @@ async def sweep_once(db: Database) -> int:
     if moved:
         log.info("sweep.routed", appeals=moved)
     return moved
-
-
-async def run_sweeper(db: Database, interval_seconds: float) -> None:
-    while True:
-        with contextlib.suppress(Exception):
-            await sweep_once(db)
-        await asyncio.sleep(interval_seconds)

@@ -1,0 +1,85 @@
+"""A process's fan-out: reads new events from the database once, hands each to the live
+connections whose reader may see it, in id order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from switchboard.db.session import Database
+from switchboard.events.feed import FeedEvent, Reader, all_events_after_txn, last_event_id_txn
+
+log = structlog.get_logger(__name__)
+PAGE = 500
+
+
+class Subscriber:
+    """One live connection's mailbox. A reader too slow to keep up is told to reconnect."""
+
+    def __init__(self, reader: Reader, capacity: int = 10_000) -> None:
+        self.reader = reader
+        self.queue: asyncio.Queue[FeedEvent] = asyncio.Queue(maxsize=capacity)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: FeedEvent) -> None:
+        if self.overflowed.is_set() or not self.reader.may_see(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class EventHub:
+    def __init__(self, db: Database, *, poll_interval: float = 1.0) -> None:
+        self.db = db
+        self.poll_interval = poll_interval
+        self.last_id = 0
+        self.subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.db.uow() as uow:
+            self.last_id = await last_event_id_txn(uow)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self, _event_id: int = 0) -> None:
+        self._wake.set()
+
+    def subscribe(self, reader: Reader) -> Subscriber:
+        subscriber = Subscriber(reader)
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            self._wake.clear()
+            try:
+                await self.deliver_new()
+            except Exception as exc:  # the database is away: try again on the next tick
+                log.warning("hub.fetch_failed", error=str(exc))
+
+    async def deliver_new(self) -> None:
+        while True:
+            async with self.db.uow() as uow:
+                events = await all_events_after_txn(uow, self.last_id, PAGE)
+            for event in events:
+                for subscriber in list(self.subscribers):
+                    subscriber.offer(event)
+                self.last_id = event.id
+            if len(events) < PAGE:
+                return
