@@ -81,6 +81,13 @@ class World:
         token = await login_token(api, login, PASSWORD)
         return cls(api, Emp(employee.id, token, "Администратор", login))
 
+    @classmethod
+    async def connect(cls, api: httpx.AsyncClient, login: str, password: str) -> World:
+        """A world on a running server whose first administrator already exists."""
+        token = await login_token(api, login, password)
+        me = ok(await api.get("/api/v1/me", headers=auth(token)))
+        return cls(api, Emp(me["id"], token, me["full_name"], login))
+
     async def employee(
         self,
         permissions: list[str] | None = None,

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchboard import __version__
 from switchboard.appeals.api import router as appeals_router
+from switchboard.auth.principals import known_path_ids
 from switchboard.auth.tokens import TokenSigner
 from switchboard.bootstrap import ensure_admin_from_env
 from switchboard.config import Settings, get_settings
@@ -27,6 +28,7 @@ from switchboard.events.api import router as events_router
 from switchboard.events.broker import make_broker
 from switchboard.events.hub import EventHub
 from switchboard.kit.api import Problem
+from switchboard.kit.logs import install_redaction
 from switchboard.kit.errors import (
     DomainError,
     domain_error_handler,
@@ -40,6 +42,7 @@ from switchboard.people.api import router as people_router
 
 def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,9 +98,10 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _database_unavailable)
-    app.include_router(people_router)
-    app.include_router(dialogs_router)
-    app.include_router(appeals_router)
+    ids = [Depends(known_path_ids)]
+    app.include_router(people_router, dependencies=ids)
+    app.include_router(dialogs_router, dependencies=ids)
+    app.include_router(appeals_router, dependencies=ids)
     app.include_router(events_router)
 
     @app.get("/", include_in_schema=False)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from switchboard.auth.principals import Principal, PrincipalDep, UowDep, resolve_token
 from switchboard.db.session import Database
-from switchboard.events.feed import Reader, events_for_txn
+from switchboard.events.feed import Reader, events_for_txn, last_event_id_txn
 from switchboard.events.hub import EventHub, Subscriber
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
 from switchboard.kit.errors import DomainError
@@ -79,41 +80,73 @@ async def _authenticate(websocket: WebSocket, token: str | None) -> tuple[Princi
     return principal, after
 
 
-@router.websocket("/api/v1/ws")
+@router.websocket("/ws")
 async def events_socket(
     websocket: WebSocket, token: str | None = None, after: int | None = None
 ) -> None:
+    if token is not None:
+        # Authenticate, subscribe and fix the starting point before accepting: whatever the
+        # client does once connected comes after it.
+        try:
+            principal, _ = await _authenticate(websocket, token)
+        except DomainError as exc:
+            await websocket.accept()
+            await _close(websocket, CLOSE_UNAUTHORIZED, exc.code)
+            return
+        async with _subscription(websocket, principal, after) as (subscriber, cursor):
+            await websocket.accept()
+            await _serve(websocket, principal, subscriber, cursor)
+        return
     await websocket.accept()
     try:
-        principal, first_after = await _authenticate(websocket, token)
+        principal, first_after = await _authenticate(websocket, None)
     except DomainError as exc:
         await _close(websocket, CLOSE_UNAUTHORIZED, exc.code)
         return
     except (TimeoutError, ValueError, WebSocketDisconnect) as exc:
         await _close(websocket, CLOSE_UNAUTHORIZED, str(exc)[:100] or "unauthorized")
         return
-    if after is None:
-        after = first_after
+    async with _subscription(websocket, principal, after if after is not None else first_after) as (
+        subscriber,
+        cursor,
+    ):
+        await _serve(websocket, principal, subscriber, cursor)
+
+
+@contextlib.asynccontextmanager
+async def _subscription(
+    websocket: WebSocket, principal: Principal, after: int | None
+) -> AsyncIterator[tuple[Subscriber, int]]:
+    """Subscribe to the hub, then read the starting point: nothing falls in between."""
     app = websocket.app
     hub: EventHub = app.state.hub
     db: Database = app.state.db
-    reader = Reader.of(principal)
-    subscriber = hub.subscribe(reader)
+    subscriber = hub.subscribe(Reader.of(principal))
     connection_id = uuid.uuid4().hex
     employee_id = principal.employee.id if principal.employee is not None else None
-    if employee_id is not None:
-        await presence.connected(db, connection_id, employee_id, app.state.process_id)
     try:
-        cursor = after if after is not None else hub.last_id
-        cursor = await _catch_up(websocket, db, reader, cursor)
-        await _stream(websocket, subscriber, cursor, principal)
-    except WebSocketDisconnect:
-        pass
+        if after is None:
+            async with db.uow() as uow:
+                after = await last_event_id_txn(uow)
+        if employee_id is not None:
+            await presence.connected(db, connection_id, employee_id, app.state.process_id)
+        yield subscriber, after
     finally:
         hub.unsubscribe(subscriber)
         if employee_id is not None:
             with contextlib.suppress(Exception):
                 await presence.disconnected(db, connection_id, employee_id)
+
+
+async def _serve(
+    websocket: WebSocket, principal: Principal, subscriber: Subscriber, after: int
+) -> None:
+    db: Database = websocket.app.state.db
+    try:
+        cursor = await _catch_up(websocket, db, Reader.of(principal), after)
+        await _stream(websocket, subscriber, cursor, principal)
+    except WebSocketDisconnect:
+        pass
 
 
 async def _catch_up(websocket: WebSocket, db: Database, reader: Reader, cursor: int) -> int:
