@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
                     app.state.process_id,
                     interval_seconds=settings.sweep_interval_seconds,
                     retention_seconds=settings.event_retention_seconds,
+                    heartbeat_seconds=settings.presence_heartbeat_seconds,
                 )
             )
             if run_sweeper_task

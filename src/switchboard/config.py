@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     event_retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     event_poll_seconds: float = Field(default=1.0, gt=0)
+    # Live connections are refreshed this often; three missed refreshes mean the process died.
+    presence_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, else generated once and kept beside the SQLite file."""

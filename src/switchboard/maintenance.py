@@ -25,9 +25,9 @@ log = structlog.get_logger(__name__)
 PRUNE_EVERY_SECONDS = 600.0
 
 
-async def presence_sweep_once(db: Database) -> list[int]:
+async def presence_sweep_once(db: Database, heartbeat_seconds: float) -> list[int]:
     async with db.uow() as uow:
-        offline = await presence.presence_sweep_txn(uow)
+        offline = await presence.presence_sweep_txn(uow, heartbeat_seconds)
         await uow.commit()
     if offline:
         log.info("presence.set_offline", employees=offline)
@@ -47,6 +47,7 @@ async def run_maintenance(
     *,
     interval_seconds: float,
     retention_seconds: int,
+    heartbeat_seconds: float,
 ) -> None:
     last_heartbeat = 0.0
     last_prune = 0.0
@@ -54,9 +55,9 @@ async def run_maintenance(
         now = time.monotonic()
         duties: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("sweep", lambda: sweep_once(db)),
-            ("presence", lambda: presence_sweep_once(db)),
+            ("presence", lambda: presence_sweep_once(db, heartbeat_seconds)),
         ]
-        if now - last_heartbeat >= presence.HEARTBEAT_SECONDS:
+        if now - last_heartbeat >= heartbeat_seconds:
             duties.insert(0, ("heartbeat", lambda: presence.heartbeat(db, process_id)))
             last_heartbeat = now
         if now - last_prune >= PRUNE_EVERY_SECONDS:

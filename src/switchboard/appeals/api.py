@@ -20,6 +20,7 @@ from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
 from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from switchboard.kit.schemas import MAX_BIG_ID
 from switchboard.people.models import Client, Person
 
 router = APIRouter(prefix="/api/v1")
@@ -44,7 +45,7 @@ async def appeal_history(
     cursor: str | None = None,
 ) -> Page[AppealHistoryItem]:
     await service.visible_appeal_txn(uow, principal, appeal_id)
-    after = cursor_int(decode_cursor(cursor), "id") or 0
+    after = cursor_int(decode_cursor(cursor), "id", maximum=MAX_BIG_ID) or 0
     events = [e for e in await service.history_txn(uow, appeal_id) if e.id > after]
     page = events[:limit]
     return Page(

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from switchboard.kit.schemas import EmployeeRef, Schema
+from switchboard.kit.schemas import EmployeeRef, Id, Schema
 
 
 class AppealOut(Schema):
@@ -53,4 +53,4 @@ class QueueItem(AppealOut):
 
 
 class TransferIn(Schema):
-    employee_id: int | None
+    employee_id: Id | None

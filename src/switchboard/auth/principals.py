@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from switchboard.auth.tokens import TokenSigner
 from switchboard.config import Settings
 from switchboard.db.session import Database, Uow
-from switchboard.kit.errors import Forbidden, Unauthorized
+from switchboard.kit.errors import Forbidden, NotFound, Unauthorized
+from switchboard.kit.schemas import MAX_ID
 from switchboard.people.models import Client, Employee, Person
 
 
@@ -112,6 +113,20 @@ async def get_principal(
     signer: Annotated[TokenSigner, Depends(get_signer)],
 ) -> Principal:
     return await resolve_token(uow, signer, bearer_token(request))
+
+
+async def known_path_ids(request: Request) -> None:
+    """An id in the path beyond any key a row can have is unknown: `404`, never a database
+    error. The token is checked first, as it is for every other id."""
+    for value in request.path_params.values():
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if abs(number) > MAX_ID:
+            async with get_db(request).uow() as uow:
+                await resolve_token(uow, get_signer(request), bearer_token(request))
+            raise NotFound("not_found", "no such resource")
 
 
 UowDep = Annotated[Uow, Depends(get_uow)]

@@ -26,9 +26,10 @@ from switchboard.dialogs.serialize import (
     participants_txn,
     person_dialog_out_txn,
 )
-from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Lang, Limit, problems
+from switchboard.kit.api import AUTHED, DEFAULT_PAGE, NO_CONTROLS, Lang, Limit, problems
 from switchboard.kit.errors import BadRequest
 from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from switchboard.kit.schemas import MAX_BIG_ID
 
 router = APIRouter(prefix="/api/v1")
 
@@ -116,8 +117,8 @@ async def list_messages(
     dialog_id: int,
     uow: UowDep,
     principal: PrincipalDep,
-    after: int | None = Query(default=None, ge=0),
-    before: int | None = Query(default=None, ge=0),
+    after: int | None = Query(default=None, ge=0, le=MAX_BIG_ID),
+    before: int | None = Query(default=None, ge=0, le=MAX_BIG_ID),
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[MessageOut]:
     if after is not None and before is not None:
@@ -211,7 +212,7 @@ async def inbox(
     kind: str | None = Query(default=None, pattern="^(general|personal_manager)$"),
     state: str | None = Query(default=None, pattern="^(queued|assigned|none)$"),
     unread: bool | None = None,
-    q: str | None = Query(default=None, max_length=200),
+    q: str | None = Query(default=None, max_length=200, pattern=NO_CONTROLS),
     cursor: str | None = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[InboxItem]:

@@ -16,6 +16,7 @@ from switchboard.kit.clock import as_utc
 from switchboard.kit.errors import BadRequest
 from switchboard.kit.i18n import dialog_label
 from switchboard.kit.pagination import decode_cursor, encode_cursor
+from switchboard.kit.schemas import MAX_ID
 from switchboard.kit.text import fold
 from switchboard.people.models import Client, Employee, Person
 
@@ -74,7 +75,9 @@ async def inbox_txn(
         try:
             at = as_utc(datetime.fromisoformat(str(position["at"])))
             last_id = int(position["id"])
-        except (KeyError, TypeError, ValueError):
+            if not 0 <= last_id <= MAX_ID:
+                raise ValueError(last_id)
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise BadRequest("invalid_cursor", "cursor is not one this server issued") from None
         conditions.append(
             or_(

@@ -6,15 +6,15 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from switchboard.appeals.schemas import AppealOut
-from switchboard.kit.schemas import EmployeeStatusRef, Schema
-from switchboard.kit.text import check_message_text
+from switchboard.kit.schemas import MAX_BIG_ID, EmployeeStatusRef, Id, Schema
+from switchboard.kit.text import check_message_text, check_name
 
 DialogKind = Literal["general", "personal_manager"]
 
 
 class DialogCreate(Schema):
     kind: DialogKind
-    person_id: int | None = None
+    person_id: Id | None = None
 
 
 class DialogClient(Schema):
@@ -37,7 +37,7 @@ class ParticipantOut(Schema):
 
 
 class ParticipantIn(Schema):
-    employee_id: int
+    employee_id: Id
 
 
 class PersonDialogOut(Schema):
@@ -66,6 +66,7 @@ class MessageIn(Schema):
     client_message_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
     _text = field_validator("text")(check_message_text)
+    _key = field_validator("client_message_id")(check_name)
 
 
 class MessageAuthor(Schema):
@@ -85,7 +86,7 @@ class MessageOut(Schema):
 
 
 class ReadIn(Schema):
-    up_to_message_id: int = Field(ge=0)
+    up_to_message_id: int = Field(ge=0, le=MAX_BIG_ID)
 
 
 class InboxItem(Schema):

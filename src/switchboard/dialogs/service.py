@@ -331,5 +331,10 @@ async def person_dialogs_txn(uow: Uow, principal: Principal) -> list[tuple[Dialo
         dialogs["general"] = await create_dialog_txn(uow, person, "general")
     if "personal_manager" not in dialogs and client.personal_manager_id is not None:
         dialogs["personal_manager"] = await create_dialog_txn(uow, person, "personal_manager")
+    pm_dialog = dialogs.get("personal_manager")
+    if pm_dialog is not None and client.personal_manager_id is None:
+        # API.md: the PM dialog only while the client has a PM or the dialog has history.
+        if pm_dialog.last_message_id is None:
+            del dialogs["personal_manager"]
     order = ["personal_manager", "general"]
     return [(dialogs[k], client) for k in order if k in dialogs]

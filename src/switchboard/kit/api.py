@@ -26,6 +26,8 @@ def language(request: Request) -> str:
 
 Lang = Annotated[str, Depends(language)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+# Search text: no control characters (PostgreSQL refuses NUL in text; SPEC 10: never a 500).
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 DEFAULT_PAGE = DEFAULT_LIMIT
 
 _DESCRIPTIONS = {

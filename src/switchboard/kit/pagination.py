@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from switchboard.kit.errors import BadRequest
+from switchboard.kit.schemas import MAX_ID
 
 T = TypeVar("T")
 
@@ -31,17 +32,17 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("invalid_cursor", "cursor is not one this server issued") from exc
     if not isinstance(value, dict):
         raise BadRequest("invalid_cursor", "cursor is not one this server issued")
     return value
 
 
-def cursor_int(cursor: dict[str, Any] | None, key: str) -> int | None:
+def cursor_int(cursor: dict[str, Any] | None, key: str, *, maximum: int = MAX_ID) -> int | None:
     if cursor is None:
         return None
     value = cursor.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
         raise BadRequest("invalid_cursor", "cursor is not one this server issued")
     return value

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The largest id a row can have: 32-bit keys (PostgreSQL `integer`), 64-bit for messages and
+# events. A bigger number names nothing; it must never reach the database (SPEC 10: no 500).
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Schema(BaseModel):

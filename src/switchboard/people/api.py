@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from switchboard.auth.principals import PrincipalDep, SettingsDep, SignerDep, UowDep
 from switchboard.dialogs.models import Dialog
-from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
+from switchboard.kit.api import AUTHED, DEFAULT_PAGE, NO_CONTROLS, Limit, problems
 from switchboard.kit.errors import NotFound
 from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor
 from switchboard.kit.text import fold
@@ -189,8 +189,8 @@ async def create_client(body: ClientCreate, uow: UowDep, principal: PrincipalDep
 async def list_clients(
     uow: UowDep,
     principal: PrincipalDep,
-    q: str | None = Query(default=None, max_length=200),
-    external_id: str | None = Query(default=None, max_length=200),
+    q: str | None = Query(default=None, max_length=200, pattern=NO_CONTROLS),
+    external_id: str | None = Query(default=None, max_length=200, pattern=NO_CONTROLS),
     limit: Limit = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> Page[ClientOut]:
@@ -236,16 +236,14 @@ async def my_clients(
     page = clients[:limit]
     items: list[MeClient] = []
     for client in page:
-        persons = (
-            await uow.session.execute(
-                select(Person, Dialog.id)
-                .outerjoin(
-                    Dialog,
-                    (Dialog.person_id == Person.id) & (Dialog.kind == "personal_manager"),
-                )
-                .where(Person.client_id == client.id)
-                .order_by(Person.id)
+        persons = await uow.session.execute(
+            select(Person, Dialog.id)
+            .outerjoin(
+                Dialog,
+                (Dialog.person_id == Person.id) & (Dialog.kind == "personal_manager"),
             )
+            .where(Person.client_id == client.id)
+            .order_by(Person.id)
         )
         items.append(
             MeClient(

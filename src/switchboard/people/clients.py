@@ -52,7 +52,11 @@ async def create_client_txn(uow: Uow, actor: Actor, data: ClientCreate) -> Clien
         if taken:
             raise Conflict("external_id_taken", "a client with this external_id exists")
     client = Client(
-        kind=data.kind, name=data.name, name_folded=fold(data.name), external_id=data.external_id
+        kind=data.kind,
+        name=data.name,
+        # Folding may lengthen a name ("ß" -> "ss"); the column holds 300 characters.
+        name_folded=fold(data.name)[:300],
+        external_id=data.external_id,
     )
     uow.session.add(client)
     await uow.session.flush()

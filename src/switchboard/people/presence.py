@@ -16,9 +16,9 @@ from switchboard.people import service
 from switchboard.people.models import Employee
 from switchboard.routing import engine
 
-# A connection not refreshed for this long belongs to a process that died.
-STALE_AFTER = timedelta(seconds=30)
-HEARTBEAT_SECONDS = 10.0
+# Each process refreshes its connections every heartbeat; one not refreshed for this many
+# heartbeats belongs to a process that died.
+STALE_HEARTBEATS = 3
 
 
 async def connected(db: Database, connection_id: str, employee_id: int, process_id: str) -> None:
@@ -66,21 +66,22 @@ async def heartbeat(db: Database, process_id: str) -> None:
         await uow.commit()
 
 
-async def presence_sweep_txn(uow: Uow) -> list[int]:
+async def presence_sweep_txn(uow: Uow, heartbeat_seconds: float) -> list[int]:
     """Forget connections of dead processes; set `offline` whoever has been dark for the grace
     period since they last chose a status. Returns the employees set offline."""
     await uow.lock_routing_txn()
     now = utcnow()
+    stale_before = now - timedelta(seconds=heartbeat_seconds * STALE_HEARTBEATS)
     stale = (
         await uow.session.execute(
             select(LiveConnection.employee_id, func.max(LiveConnection.last_seen_at))
-            .where(LiveConnection.last_seen_at < now - STALE_AFTER)
+            .where(LiveConnection.last_seen_at < stale_before)
             .group_by(LiveConnection.employee_id)
         )
     ).all()
     if stale:
         await uow.session.execute(
-            delete(LiveConnection).where(LiveConnection.last_seen_at < now - STALE_AFTER)
+            delete(LiveConnection).where(LiveConnection.last_seen_at < stale_before)
         )
         for employee_id, last_seen in stale:
             await _mark_dark_if_alone_txn(uow, employee_id, last_seen)

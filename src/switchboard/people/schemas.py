@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from switchboard.kit.schemas import EmployeeStatusRef, Schema
+from switchboard.kit.schemas import EmployeeStatusRef, Id, Schema
 from switchboard.kit.text import check_name
 
 Permission = Literal[
@@ -25,9 +25,18 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+def _not_null(value: object) -> object:
+    """A PATCH field given explicitly as null is bad input, not "leave unchanged"."""
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
 class TokenIn(Schema):
     login: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+    _login = field_validator("login")(check_name)
 
 
 class TokenOut(Schema):
@@ -65,6 +74,9 @@ class EmployeeUpdate(Schema):
     password: Password | None = None
 
     _name = field_validator("full_name")(check_name)
+    _given_not_null = field_validator("full_name", "permissions", "is_enabled", "password")(
+        _not_null
+    )
 
 
 class StatusIn(Schema):
@@ -94,7 +106,7 @@ class ClientCreate(Schema):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     external_id: ExternalId | None = None
 
-    _name = field_validator("name")(check_name)
+    _name = field_validator("name", "external_id")(check_name)
 
 
 class ClientOut(Schema):
@@ -109,7 +121,7 @@ class PersonCreate(Schema):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     external_id: ExternalId | None = None
 
-    _name = field_validator("name")(check_name)
+    _name = field_validator("name", "external_id")(check_name)
 
 
 class PersonUpdate(Schema):
@@ -117,6 +129,7 @@ class PersonUpdate(Schema):
     is_enabled: bool | None = None
 
     _name = field_validator("name")(check_name)
+    _given_not_null = field_validator("name", "is_enabled")(_not_null)
 
 
 class PersonOut(Schema):
@@ -150,7 +163,7 @@ class PersonMe(Schema):
 
 
 class PersonalManagerIn(Schema):
-    employee_id: int | None
+    employee_id: Id | None
 
 
 class PersonalManagerChangeOut(Schema):
@@ -162,8 +175,8 @@ class PersonalManagerChangeOut(Schema):
 
 
 class MoveIn(Schema):
-    from_employee_id: int
-    to_employee_id: int
+    from_employee_id: Id
+    to_employee_id: Id
     dry_run: bool = False
 
 
