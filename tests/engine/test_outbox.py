@@ -82,3 +82,32 @@ async def test_closing_tells_the_closer_who_loses_access(world: World, app: Any)
     closed = [e for e in await _events(app) if e.type == "appeal.closed"]
     assert len(closed) == 1
     assert operator.id in closed[0].employee_ids
+
+
+async def test_events_older_than_the_retention_are_pruned(world: World, app: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from switchboard.kit.clock import utcnow
+    from switchboard.maintenance import prune_events
+
+    client = await world.client()
+    await world.ask(client.persons[0], "general")
+    events = await _events(app)
+    old_ids = [e.id for e in events[:2]]
+    async with app.state.db.uow() as uow:
+        await uow.session.execute(
+            update(EventRecord)
+            .where(EventRecord.id.in_(old_ids))
+            .values(created_at=utcnow() - timedelta(days=8))
+        )
+        await uow.commit()
+    await prune_events(app.state.db, retention_seconds=7 * 24 * 3600)
+    remaining = await _events(app)
+    assert [e.id for e in remaining] == [e.id for e in events[2:]]
+    async with app.state.db.uow() as uow:
+        orphans = await uow.session.execute(
+            select(EventRecipient).where(EventRecipient.event_id.in_(old_ids))
+        )
+        assert orphans.all() == []

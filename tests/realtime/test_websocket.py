@@ -140,3 +140,26 @@ async def test_the_token_of_a_websocket_never_reaches_the_log(server: Server, li
     assert "/api/v1/ws" in log
     assert employee.token not in log
     assert employee.token.split(".")[1] not in log
+
+
+async def test_a_previous_manager_who_lost_access_gets_nothing_more(
+    server: Server, live: World
+) -> None:
+    old = await live.manager(status="active")
+    new = await live.manager(status="active")
+    client = await live.client(manager=old)
+    person = client.persons[0]
+    appeal = await live.ask(person, "personal_manager", "первое")
+    async with open_socket(server, old.token) as olds:
+        await live.set_manager(client, new)
+        await live.set_status(old, "break")  # the handover: the old manager loses access
+        handed = await olds.wait_for(
+            lambda e: e["type"] == "appeal.assigned" and e["data"]["id"] == appeal["id"]
+        )
+        assert handed["data"]["assignee"]["id"] == new.id
+        await live.write(person, appeal["dialog_id"], "после передачи")
+        await asyncio.sleep(0.6)
+        texts = [e["data"].get("text") for e in olds.events if e["type"] == "message.created"]
+        assert "после передачи" not in texts
+    r = await live.api.get(f"/api/v1/dialogs/{appeal['dialog_id']}", headers=old.headers)
+    assert r.status_code == 404
