@@ -82,3 +82,27 @@ async def test_spec_10_sweep_leaves_a_pm_appeal_whose_manager_is_away(
     assert appeal["status"] == "queued"
     assert await sweep_once(app.state.db) == 0
     assert (await world.appeal(appeal["id"]))["status"] == "queued"
+
+
+async def test_spec_4_7_a_disabled_operator_keeps_nothing_even_without_requeue(
+    world: World, app: Any
+) -> None:
+    ok_status = await world.api.patch(
+        "/api/v1/settings",
+        json={"requeue_general_on_inactive": False},
+        headers=world.admin.headers,
+    )
+    assert ok_status.status_code == 200
+    operator = await world.operator(limit=2)
+    client = await world.client()
+    appeal = await world.ask(client.persons[0], "general")
+    assert appeal["assignee"]["id"] == operator.id
+    await world.set_status(operator, "break")  # the setting keeps it with them on a break
+    assert (await world.appeal(appeal["id"]))["assignee"]["id"] == operator.id
+    r = await world.api.patch(
+        f"/api/v1/employees/{operator.id}", json={"is_enabled": False}, headers=world.admin.headers
+    )
+    assert r.status_code == 200
+    returned = await world.appeal(appeal["id"])
+    assert returned["status"] == "queued"
+    assert returned["reason"] == "returned_operator_inactive"

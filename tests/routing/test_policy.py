@@ -89,9 +89,7 @@ def gen(
     )
 
 
-def pm_held(
-    id: int, *, holder: int, pm: int | None, reason: str = PM_ACTIVE
-) -> OpenAppeal:
+def pm_held(id: int, *, holder: int, pm: int | None, reason: str = PM_ACTIVE) -> OpenAppeal:
     """A PM appeal assigned to `holder`; the client's current manager is `pm`."""
     return OpenAppeal(
         id=id,
@@ -173,21 +171,21 @@ def pairs(assignments: Iterable[Assign]) -> list[tuple[int, int]]:
 
 
 def test_spec_8_reason_code_sets_are_the_specified_ones() -> None:
-    assert policy.QUEUED_REASONS == {
+    assert {
         NO_ELIGIBLE_OPERATOR,
         WAITING_FOR_PM,
         NO_PM,
         RETURNED_OPERATOR_INACTIVE,
         RETURNED_BY_EMPLOYEE,
-    }
-    assert policy.ASSIGNED_REASONS == {
+    } == policy.QUEUED_REASONS
+    assert {
         ROUTED,
         PM_ACTIVE,
         HANDOVER,
         TRANSFERRED,
         OPENED_BY_EMPLOYEE,
-    }
-    assert policy.CLOSED_REASONS == {"closed_by_employee", "closed_by_person"}
+    } == policy.ASSIGNED_REASONS
+    assert {"closed_by_employee", "closed_by_person"} == policy.CLOSED_REASONS
     # informational only: never an appeal's reason
     assert policy.PERSONAL_MANAGER_CHANGED == "personal_manager_changed"
     assert policy.PERSONAL_MANAGER_CHANGED not in (
@@ -1078,4 +1076,3 @@ def test_spec_8_a_routing_attempt_that_changes_nothing_records_nothing(
 ) -> None:
     result = call()
     assert result is None or result == []
-

@@ -135,7 +135,7 @@ async def _disable_txn(uow: Uow, actor: Actor, employee: Employee) -> None:
     audit_txn(uow, actor, "employee_disabled", employee_id=employee.id)
     await uow.session.flush()
     # SPEC 4.7: disabling counts as leaving `active` for routing.
-    await engine.employee_left_active_txn(uow, employee.id, actor)
+    await engine.employee_left_active_txn(uow, employee.id, actor, disabled=True)
 
 
 async def _set_status_row_txn(uow: Uow, actor: Actor, employee: Employee, status: str) -> None:

@@ -279,8 +279,11 @@ async def route_general_txn(uow: Uow, actor: Actor) -> set[int]:
     return {d.appeal_id for d in decisions}
 
 
-async def employee_left_active_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
-    """SPEC 4.5, 5.4, 6.2: what an employee held when they left `active` (or were disabled)."""
+async def employee_left_active_txn(
+    uow: Uow, employee_id: int, actor: Actor, *, disabled: bool = False
+) -> None:
+    """SPEC 4.5, 5.4, 6.2: what an employee held when they left `active` (or were disabled:
+    a disabled employee keeps nothing, whatever `requeue_general_on_inactive` says)."""
     await uow.lock_routing_txn()
     settings = await settings_txn(uow)
     held = await _open_appeals_with_pm(
@@ -292,7 +295,7 @@ async def employee_left_active_txn(uow: Uow, employee_id: int, actor: Actor) -> 
             employee_id,
             [_plain(a, pm) for a, pm in held],
             lambda eid: active.get(eid, False),
-            requeue_general=settings.requeue_general_on_inactive,
+            requeue_general=disabled or settings.requeue_general_on_inactive,
         )
         await apply_txn(uow, {a.id: a for a, _ in held}, decisions, actor)
     await route_general_txn(uow, actor)
