@@ -249,3 +249,42 @@ async def test_spec_2_5_empty_pm_dialog_not_offered_without_a_manager(world: Wor
     # With a manager again, it is the same dialog.
     await world.set_manager(client, manager)
     assert (await person_dialogs(world, person))[PM]["id"] == listed[PM]["id"]
+
+
+async def test_spec_2_1_a_message_is_stored_once(world: World) -> None:
+    manager = await world.manager(status="active")
+    _, person = await pm_client(world, manager)
+    dialog_id = (await world.dialog(person, PM))["id"]
+    body = {"text": "Перевод не прошёл", "client_message_id": "app-42"}
+    url = f"/api/v1/dialogs/{dialog_id}/messages"
+    first = await world.api.post(url, json=body, headers=person.headers)
+    assert first.status_code == 201
+    again = await world.api.post(url, json=body, headers=person.headers)
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    other = await world.api.post(url, json={**body, "text": "Другой текст"}, headers=person.headers)
+    problem(other, 409, "idempotency_conflict")
+    assert [m["text"] for m in await messages(world, person, dialog_id)] == ["Перевод не прошёл"]
+
+
+async def test_spec_2_5_no_manager_refused_to_employees_writing_too(world: World) -> None:
+    manager = await world.manager()
+    colleague = await world.manager()
+    supervisor = await world.supervisor()
+    client, person = await pm_client(world, manager)
+    dialog_id = (await world.dialog(person, PM))["id"]
+    ok(
+        await world.api.post(
+            f"/api/v1/dialogs/{dialog_id}/participants",
+            json={"employee_id": colleague.id},
+            headers=manager.headers,
+        ),
+        201,
+    )
+    await world.set_manager(client, None)
+    for who in (colleague, supervisor):
+        problem(await post(world, who, dialog_id, "Кто-нибудь?"), 409, "no_personal_manager")
+    # A supervisor cannot create a PM dialog for a client without a manager either.
+    fresh = (await world.client()).persons[0]
+    problem(await employee_dialog(world, supervisor, fresh, PM), 409, "no_personal_manager")
+    assert await messages(world, supervisor, dialog_id) == []

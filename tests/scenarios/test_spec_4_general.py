@@ -13,6 +13,7 @@ from tests.scenarios.steps import (
     patch_settings,
     pm_client,
     problem,
+    refused,
     routing,
     transfer,
     waiting_for,
@@ -437,3 +438,112 @@ async def test_spec_4_7_disabling_previous_manager_hands_over(world: World) -> N
     assigned_to(await world.appeal(appeal["id"]), a, "personal_manager_active")
     await patch_employee(world, a, is_enabled=False)
     assigned_to(await world.appeal(appeal["id"]), b, "handover_to_new_personal_manager")
+
+
+async def test_spec_4_6_transfer_checks(world: World) -> None:
+    holder = await world.operator()
+    person = (await world.client()).persons[0]
+    appeal = await world.ask(person, GENERAL)
+    assigned_to(appeal, holder, "routed")
+    target = await world.operator()
+    supervisor = await world.supervisor()
+
+    # The person sees their dialog but may not move the appeal.
+    refused(await transfer(world, person, appeal["id"], target))
+    refused(await transfer(world, person, appeal["id"], None))
+    # Unknown target: bad input, nothing moves.
+    response = await world.api.post(
+        f"/api/v1/appeals/{appeal['id']}/transfer",
+        json={"employee_id": 999999},
+        headers=supervisor.headers,
+    )
+    assert response.status_code in (404, 422), response.text
+    assigned_to(await world.appeal(appeal["id"]), holder, "routed")
+
+    # A closed appeal moves nowhere.
+    await world.close(holder, appeal["id"])
+    problem(await transfer(world, supervisor, appeal["id"], target), 409, "appeal_closed")
+    problem(await transfer(world, supervisor, appeal["id"], None), 409, "appeal_closed")
+    assert (await world.appeal(appeal["id"]))["status"] == "closed"
+
+
+async def test_spec_4_6_returning_a_queued_appeal_changes_nothing(world: World) -> None:
+    appeal = (await _general_appeals(world, 1))[0]
+    before = await world.history(appeal["id"])
+    returned = ok(await transfer(world, world.admin, appeal["id"], None))
+    waiting_for(returned, None, "no_eligible_operator")
+    assert await world.history(appeal["id"]) == before
+
+
+async def test_spec_4_6_queued_appeal_to_an_operator_without_room_is_409(world: World) -> None:
+    appeal = (await _general_appeals(world, 1))[0]
+    target = await world.operator(limit=0)
+    problem(
+        await transfer(world, world.admin, appeal["id"], target), 409, "transfer_target_unavailable"
+    )
+    await world.set_status(target, "break")
+    await patch_employee(world, target, general_limit=1)
+    await world.set_status(target, "active")  # with room, routing gives it to them
+    assigned_to(await world.appeal(appeal["id"]), target, "routed")
+
+
+async def test_spec_4_7_revoking_general_chat_reroutes_at_once(world: World) -> None:
+    leaving = await world.operator(limit=2)
+    appeals = await _general_appeals(world, 2)
+    taker = await world.operator(limit=1)
+    assert await _assignees(world, appeals) == [leaving.id, leaving.id]
+    await patch_employee(world, leaving, permissions=["supervise"])
+    assert await _assignees(world, appeals) == [taker.id, None]
+    assert routing(await world.history(appeals[0]["id"]))[-2:] == [
+        ("returned_operator_inactive", None),
+        ("routed", taker.id),
+    ]
+    # Still `active`, no longer an operator: nothing general comes to them.
+    shown = ok(await world.api.get(f"/api/v1/employees/{leaving.id}", headers=leaving.headers))
+    assert shown["status"] == "active"
+    await world.close(taker, appeals[0]["id"])
+    assigned_to(await world.appeal(appeals[1]["id"]), taker, "routed")
+
+
+async def test_spec_4_4_supervisor_sets_an_operators_status(world: World) -> None:
+    operator = await world.operator(status="offline")
+    appeal = (await _general_appeals(world, 1))[0]
+    other = await world.operator(status="offline")
+    response = await world.api.put(
+        f"/api/v1/employees/{operator.id}/status", json={"status": "active"}, headers=other.headers
+    )
+    problem(response, 403)
+    waiting_for(await world.appeal(appeal["id"]), None, "no_eligible_operator")
+    supervisor = await world.supervisor()
+    ok(
+        await world.api.put(
+            f"/api/v1/employees/{operator.id}/status",
+            json={"status": "active"},
+            headers=supervisor.headers,
+        )
+    )
+    assigned_to(await world.appeal(appeal["id"]), operator, "routed")
+    ok(
+        await world.api.put(
+            f"/api/v1/employees/{operator.id}/status",
+            json={"status": "break"},
+            headers=supervisor.headers,
+        )
+    )
+    waiting_for(await world.appeal(appeal["id"]), None, "returned_operator_inactive")
+
+
+async def test_spec_4_1_oldest_first_when_several_get_room_at_once(world: World) -> None:
+    await patch_settings(world, default_general_limit=1)
+    first = await world.operator(limit=None)
+    busy = await _general_appeals(world, 1)
+    second = await world.operator(limit=None)
+    busy += await _general_appeals(world, 1)
+    assert await _assignees(world, busy) == [first.id, second.id]
+    queued = await _general_appeals(world, 3)
+    assert await _assignees(world, queued) == [None, None, None]
+
+    # Both get room at once: the oldest goes to `first`, who has waited longer since their
+    # last assignment, the next to `second`; the youngest still waits.
+    await patch_settings(world, default_general_limit=2)
+    assert await _assignees(world, queued) == [first.id, second.id, None]

@@ -370,3 +370,57 @@ async def test_spec_5_7_queued_pm_appeal_not_transferable(world: World) -> None:
             "personal_manager_dialog_not_transferable",
         )
     waiting_for(await world.appeal(appeal["id"]), manager, "waiting_for_personal_manager")
+
+
+async def test_spec_5_5_invitation_details(world: World) -> None:
+    manager = await world.manager()
+    colleague = await world.manager()
+    _, person = await pm_client(world, manager)
+    dialog_id = (await world.dialog(person, PM))["id"]
+    first = await invite(world, manager, dialog_id, colleague)
+    assert first.status_code == 201
+    again = await invite(world, manager, dialog_id, colleague)
+    assert again.status_code == 200  # already invited: nothing new
+    shown = ok(await get_dialog(world, manager, dialog_id))
+    assert [p["employee_id"] for p in shown["participants"]] == [colleague.id]
+
+    response = await world.api.post(
+        f"/api/v1/dialogs/{dialog_id}/participants",
+        json={"employee_id": 999999},
+        headers=manager.headers,
+    )
+    problem(response, 422, "employee_not_found")
+    gone = await world.manager()
+    ok(
+        await world.api.patch(
+            f"/api/v1/employees/{gone.id}", json={"is_enabled": False}, headers=world.admin.headers
+        )
+    )
+    problem(await invite(world, manager, dialog_id, gone), 422, "employee_disabled")
+    problem(await uninvite(world, manager, dialog_id, gone), 404)
+
+
+async def test_spec_5_2_switching_the_count_setting_off_routes_at_once(world: World) -> None:
+    await patch_settings(world, pm_appeals_count_toward_limit=True)
+    manager = await world.employee(["general_chat"], general_limit=1, status="active")
+    _, person = await pm_client(world, manager)
+    assigned_to(await world.ask(person, PM), manager, "personal_manager_active")
+    general = await world.ask((await world.client()).persons[0], GENERAL)
+    waiting_for(general, None, "no_eligible_operator")
+    await patch_settings(world, pm_appeals_count_toward_limit=False)
+    assigned_to(await world.appeal(general["id"]), manager, "routed")
+
+
+async def test_spec_5_1_supervisor_sets_the_manager_active(world: World) -> None:
+    manager = await world.manager(status="offline")
+    _, person = await pm_client(world, manager)
+    appeal = await world.ask(person, PM)
+    supervisor = await world.supervisor()
+    ok(
+        await world.api.put(
+            f"/api/v1/employees/{manager.id}/status",
+            json={"status": "active"},
+            headers=supervisor.headers,
+        )
+    )
+    assigned_to(await world.appeal(appeal["id"]), manager, "personal_manager_active")

@@ -580,3 +580,31 @@ async def test_spec_6_portfolio_move_retargets_queued_appeals(world: World) -> N
         1,
     )
     assigned_to(await world.appeal(queued["id"]), b, "personal_manager_active")  # SPEC 6.4
+
+
+async def test_spec_6_2_every_person_of_the_client_follows_only_that_client(
+    world: World,
+) -> None:
+    a = await world.manager(status="active")
+    b = await world.manager(status="active")
+    entity = await world.client(kind="legal_entity", manager=a, persons=2)
+    other_client, other_person = await pm_client(world, a)
+    held = [await world.ask(p, PM) for p in entity.persons]
+    untouched = await world.ask(other_person, PM)
+    for appeal in (*held, untouched):
+        assigned_to(appeal, a, "personal_manager_active")
+
+    await world.set_manager(entity, b)
+    await world.set_status(a, "break")
+
+    # Both representatives' appeals go to the entity's new manager ...
+    for appeal in held:
+        assigned_to(await world.appeal(appeal["id"]), b, HANDOVER)
+    # ... while the other client, still A's, waits for A.
+    waiting_for(await world.appeal(untouched["id"]), a, "waiting_for_personal_manager")
+    assert "personal_manager_changed" not in {
+        e["reason"] for e in await world.history(untouched["id"])
+    }
+    await world.set_status(a, "active")
+    assigned_to(await world.appeal(untouched["id"]), a, "personal_manager_active")
+    del other_client

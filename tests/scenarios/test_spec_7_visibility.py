@@ -409,3 +409,15 @@ async def test_spec_7_3_general_dialog_visible_to_operator_only_while_holding(
         )
     )["items"]
     assert [m["text"] for m in history] == ["Первое", "Второе"]
+
+
+async def test_spec_7_2_manager_does_not_see_their_clients_general_chat(world: World) -> None:
+    manager = await world.manager(status="active")
+    operator = await world.operator()
+    _, person = await pm_client(world, manager)
+    general = await world.ask(person, GENERAL, "Вопрос в общий чат")
+    assigned_to(general, operator, "routed")
+    problem(await get_dialog(world, manager, general["dialog_id"]), 404)
+    problem(await post(world, manager, general["dialog_id"]), 404)
+    problem(await world.api.get(f"/api/v1/appeals/{general['id']}", headers=manager.headers), 404)
+    assert general["dialog_id"] not in {i["dialog_id"] for i in await world.inbox(manager)}
