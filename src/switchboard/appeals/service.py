@@ -11,7 +11,7 @@ from switchboard.dialogs.access import DialogAccess, dialog_access_txn
 from switchboard.dialogs.audience import dialog_audience_txn
 from switchboard.events.publish import emit_appeal_event
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import BadRequest, Conflict, Forbidden, NotFound
+from switchboard.kit.errors import BadRequest, Conflict, NotFound
 from switchboard.people.audit import audit_txn
 from switchboard.routing import engine, policy
 from switchboard.routing.policy import Assign, Queue
@@ -51,8 +51,8 @@ async def close_appeal_txn(uow: Uow, principal: Principal, appeal_id: int) -> Ap
     if appeal.status == "closed":
         raise Conflict("appeal_closed", "this appeal is already closed")
     if not (access.is_person or access.is_holder or access.is_supervisor):
-        raise Forbidden(
-            "permission_denied", "only the assignee, a supervisor or the client may close it"
+        raise NotFound(
+            "appeal_not_found", "only the assignee, a supervisor or the client may close it"
         )
     audience = await dialog_audience_txn(uow, appeal.dialog_id)
     if principal.employee is not None:
@@ -86,7 +86,7 @@ async def transfer_appeal_txn(
             "a personal-manager chat cannot be transferred: only a change of manager moves it",
         )
     if not (access.is_holder or access.is_supervisor):
-        raise Forbidden("permission_denied", "only the assignee or a supervisor may transfer it")
+        raise NotFound("appeal_not_found", "only the assignee or a supervisor may transfer it")
     if appeal.status == "closed":
         raise Conflict("appeal_closed", "this appeal is closed")
     actor = principal.actor

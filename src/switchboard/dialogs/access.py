@@ -1,4 +1,8 @@
-"""Bank secrecy (SPEC 7.2-7.3): who may see and act on a dialog. Everyone else gets 404."""
+"""Bank secrecy (SPEC 7.2-7.3): who may see and act on a dialog.
+
+Everyone else gets 404 — for an action, too, even a caller who may read the dialog (the table of
+SPEC 7.3: "everyone else gets 404"). A missing *permission* (API.md) is 403.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from switchboard.appeals.models import Appeal
 from switchboard.auth.principals import Principal
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Participant
-from switchboard.kit.errors import Forbidden, NotFound
+from switchboard.kit.errors import NotFound
 from switchboard.people.models import Client
 
 
@@ -37,8 +41,8 @@ class DialogAccess:
 
     def require_invite(self) -> None:
         if not (self.is_manager or self.is_supervisor):
-            raise Forbidden(
-                "permission_denied", "only the dialog's personal manager or a supervisor may"
+            raise NotFound(
+                "dialog_not_found", "only the dialog's personal manager or a supervisor may"
             )
 
 
