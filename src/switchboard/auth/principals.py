@@ -74,9 +74,18 @@ def get_signer(request: Request) -> TokenSigner:
     return signer
 
 
-async def get_uow(db: Annotated[Database, Depends(get_db)]) -> AsyncIterator[Uow]:
-    async with db.uow() as uow:
+# Dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_uow(request: Request) -> AsyncIterator[Uow]:
+    async with get_db(request).uow() as uow:
         yield uow
+
+
+async def _settings_dep(request: Request) -> Settings:
+    return get_settings_dep(request)
+
+
+async def _signer_dep(request: Request) -> TokenSigner:
+    return get_signer(request)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -107,12 +116,8 @@ async def resolve_token(uow: Uow, signer: TokenSigner, token: str | None) -> Pri
     return Principal(person=person, client=client)
 
 
-async def get_principal(
-    request: Request,
-    uow: Annotated[Uow, Depends(get_uow)],
-    signer: Annotated[TokenSigner, Depends(get_signer)],
-) -> Principal:
-    return await resolve_token(uow, signer, bearer_token(request))
+async def get_principal(request: Request, uow: Annotated[Uow, Depends(get_uow)]) -> Principal:
+    return await resolve_token(uow, get_signer(request), bearer_token(request))
 
 
 async def known_path_ids(request: Request) -> None:
@@ -131,5 +136,5 @@ async def known_path_ids(request: Request) -> None:
 
 UowDep = Annotated[Uow, Depends(get_uow)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-SignerDep = Annotated[TokenSigner, Depends(get_signer)]
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SignerDep = Annotated[TokenSigner, Depends(_signer_dep)]
+SettingsDep = Annotated[Settings, Depends(_settings_dep)]

@@ -20,7 +20,7 @@ class Problem(BaseModel):
     code: str
 
 
-def language(request: Request) -> str:
+async def language(request: Request) -> str:
     return preferred_language(request.headers.get("accept-language"))
 
 
