@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,7 +28,6 @@ from switchboard.events.api import router as events_router
 from switchboard.events.broker import make_broker
 from switchboard.events.hub import EventHub
 from switchboard.kit.api import Problem
-from switchboard.kit.logs import install_redaction
 from switchboard.kit.errors import (
     DomainError,
     domain_error_handler,
@@ -36,8 +35,10 @@ from switchboard.kit.errors import (
     problem,
     validation_error_handler,
 )
+from switchboard.kit.logs import install_redaction
 from switchboard.maintenance import run_maintenance
 from switchboard.people.api import router as people_router
+from switchboard.web import router as web_router
 
 
 def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
@@ -104,10 +105,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.include_router(dialogs_router, dependencies=ids)
     app.include_router(appeals_router, dependencies=ids)
     app.include_router(events_router)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/api/v1/docs")
+    app.include_router(web_router)  # the web UI: /, /login, /inbox, … and /static
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

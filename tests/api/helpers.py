@@ -15,7 +15,15 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 LABEL_RU = {"personal_manager": "Чат с персональным менеджером", "general": "Общий чат"}
 LABEL_EN = {"personal_manager": "Chat with personal manager", "general": "General chat"}
-EMPLOYEE_FIELDS = {"id", "login", "full_name", "permissions", "general_limit", "status", "is_enabled"}
+EMPLOYEE_FIELDS = {
+    "id",
+    "login",
+    "full_name",
+    "permissions",
+    "general_limit",
+    "status",
+    "is_enabled",
+}
 APPEAL_FIELDS = {
     "id",
     "dialog_id",
@@ -59,7 +67,7 @@ def problem(response: httpx.Response, status: int, code: str | None = None) -> d
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     assert content_type == PROBLEM_JSON, f"content-type {content_type!r}: {response.text}"
     body: dict[str, Any] = response.json()
-    assert PROBLEM_KEYS <= body.keys(), body
+    assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status, body
     assert isinstance(body["type"], str) and body["type"], body
     assert isinstance(body["title"], str) and body["title"], body
@@ -174,7 +182,9 @@ async def messages(
 ) -> list[dict[str, Any]]:
     headers = (who or world.admin).headers
     page = ok(
-        await world.api.get(f"/api/v1/dialogs/{dialog_id}/messages?limit=200{query}", headers=headers),
+        await world.api.get(
+            f"/api/v1/dialogs/{dialog_id}/messages?limit=200{query}", headers=headers
+        ),
         200,
     )
     return assert_page(page)

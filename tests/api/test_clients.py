@@ -11,7 +11,6 @@ from tests.api.helpers import (
     assert_page,
     assert_unauthorized,
     collect,
-    disable_person,
     problem,
 )
 from tests.support import ALL_PERMISSIONS, World, auth, ok
@@ -155,9 +154,7 @@ async def test_get_client_not_visible_is_404(world: World) -> None:
 async def test_get_client_person_is_refused(world: World) -> None:
     client = await world.client()
     other = await world.client()
-    problem(
-        await world.api.get(f"{CLIENTS}/{other.id}", headers=client.persons[0].headers), 403
-    )
+    problem(await world.api.get(f"{CLIENTS}/{other.id}", headers=client.persons[0].headers), 403)
 
 
 async def test_get_client_unauthorized(world: World) -> None:
@@ -237,6 +234,18 @@ async def test_list_clients_by_external_id_needs_manage_clients(world: World) ->
     await create_client(world, name="Внешний", external_id="bank-42")
     supervisor = await world.supervisor()
     problem(await world.api.get(f"{CLIENTS}?external_id=bank-42", headers=supervisor.headers), 403)
+
+
+async def test_list_clients_default_page_is_50(world: World) -> None:
+    made = [await create_client(world, name=f"Много {i}") for i in range(51)]
+    page = ok(await world.api.get(CLIENTS, headers=world.admin.headers), 200)
+    assert [c["id"] for c in page["items"]] == [c["id"] for c in made[:50]]
+    assert page["next_cursor"] is not None
+    rest = ok(
+        await world.api.get(f"{CLIENTS}?cursor={page['next_cursor']}", headers=world.admin.headers)
+    )
+    assert [c["id"] for c in rest["items"]] == [made[50]["id"]]
+    assert rest["next_cursor"] is None
 
 
 async def test_list_clients_limit_above_200_is_422(world: World) -> None:
@@ -342,7 +351,9 @@ async def test_create_person(world: World) -> None:
     assert body["is_enabled"] is True
     plain = ok(
         await world.api.post(
-            f"{CLIENTS}/{client.id}/persons", json={"name": "Бухгалтер"}, headers=world.admin.headers
+            f"{CLIENTS}/{client.id}/persons",
+            json={"name": "Бухгалтер"},
+            headers=world.admin.headers,
         ),
         201,
     )
@@ -359,7 +370,11 @@ async def test_create_person_unknown_client_is_404(world: World) -> None:
 async def test_create_person_external_id_taken(world: World) -> None:
     client = await world.client(persons=0)
     url = f"{CLIENTS}/{client.id}/persons"
-    ok(await world.api.post(url, json={"name": "А", "external_id": "p-1"}, headers=world.admin.headers))
+    ok(
+        await world.api.post(
+            url, json={"name": "А", "external_id": "p-1"}, headers=world.admin.headers
+        )
+    )
     response = await world.api.post(
         url, json={"name": "Б", "external_id": "p-1"}, headers=world.admin.headers
     )

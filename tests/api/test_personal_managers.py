@@ -25,7 +25,9 @@ def pm_url(client_id: int) -> str:
 
 
 async def put_pm(world: World, who: Emp, client_id: int, employee_id: Any) -> Any:
-    return await world.api.put(pm_url(client_id), json={"employee_id": employee_id}, headers=who.headers)
+    return await world.api.put(
+        pm_url(client_id), json={"employee_id": employee_id}, headers=who.headers
+    )
 
 
 async def current_pm(world: World, client: ClientRef) -> int | None:
@@ -138,9 +140,7 @@ async def test_history_newest_first_with_changed_by(world: World) -> None:
     assert [i["personal_manager_id"] for i in items] == [None, b.id, a.id]
     assert [i["previous_personal_manager_id"] for i in items] == [b.id, a.id, None]
     # Paged: the same, newest first.
-    paged, pages = await collect(
-        world.api, f"{pm_url(client.id)}/history", world.admin.headers, 2
-    )
+    paged, pages = await collect(world.api, f"{pm_url(client.id)}/history", world.admin.headers, 2)
     assert paged == items
     assert pages == 2
 
@@ -304,7 +304,11 @@ async def test_move_employee_not_found(world: World, which: str) -> None:
     body = {"from_employee_id": a.id, "to_employee_id": 999999, "dry_run": False}
     if which == "from":
         body = {"from_employee_id": 999999, "to_employee_id": a.id, "dry_run": False}
-    problem(await world.api.post(MOVES, json=body, headers=world.admin.headers), 422, "employee_not_found")
+    problem(
+        await world.api.post(MOVES, json=body, headers=world.admin.headers),
+        422,
+        "employee_not_found",
+    )
     assert await current_pm(world, client) == a.id
 
 

@@ -38,7 +38,9 @@ async def assert_blind(world: World, who: Actor, dialog_id: int, appeal_id: int 
         if body is not None:
             kwargs["json"] = body
         response = await api.request(method, url, **kwargs)
-        assert response.status_code == 404, f"{method} {url} -> {response.status_code}: {response.text}"
+        assert response.status_code == 404, (
+            f"{method} {url} -> {response.status_code}: {response.text}"
+        )
         problem(response, 404)
     assert await messages(world, dialog_id) == before
     participants = ok(await api.get(f"{base}/participants", headers=world.admin.headers))
@@ -90,7 +92,13 @@ async def test_uninvolved_employee_never_sees_pm_dialog(world: World) -> None:
     await world.client(manager=other_manager)
     operator = await world.operator()
     staff = await world.employee(
-        ["general_chat", "manage_personal_managers", "manage_employees", "manage_clients", "issue_person_tokens"],
+        [
+            "general_chat",
+            "manage_personal_managers",
+            "manage_employees",
+            "manage_clients",
+            "issue_person_tokens",
+        ],
         status="active",
     )
     for who in (other_manager, operator, staff):
@@ -109,7 +117,9 @@ async def test_uninvolved_employee_never_sees_pm_dialog_without_appeal(world: Wo
     await assert_sees(world, manager, dialog["id"], None)
 
 
-async def test_operator_sees_general_dialog_only_while_holding_its_open_appeal(world: World) -> None:
+async def test_operator_sees_general_dialog_only_while_holding_its_open_appeal(
+    world: World,
+) -> None:
     person = (await world.client()).persons[0]
     appeal = await world.ask(person, "general")
     assert appeal["status"] == "queued"
@@ -127,9 +137,13 @@ async def test_operator_sees_general_dialog_only_while_holding_its_open_appeal(w
     await world.set_status(operator, "active")
     await assert_sees(world, operator, appeal["dialog_id"], appeal["id"])
     await world.close(operator, appeal["id"])
-    problem(await world.api.get(f"/api/v1/dialogs/{appeal['dialog_id']}", headers=operator.headers), 404)
     problem(
-        await world.api.get(f"/api/v1/dialogs/{appeal['dialog_id']}/messages", headers=operator.headers),
+        await world.api.get(f"/api/v1/dialogs/{appeal['dialog_id']}", headers=operator.headers), 404
+    )
+    problem(
+        await world.api.get(
+            f"/api/v1/dialogs/{appeal['dialog_id']}/messages", headers=operator.headers
+        ),
         404,
     )
     problem(await world.api.get(f"/api/v1/appeals/{appeal['id']}", headers=operator.headers), 404)

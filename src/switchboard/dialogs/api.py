@@ -99,6 +99,11 @@ async def post_message(
         await uow.rollback()
         if body.client_message_id is None:
             raise
+        # The rollback expired what the request had loaded: read the caller afresh (an expired
+        # attribute would otherwise be loaded lazily, which async SQLAlchemy cannot do).
+        for loaded in (principal.employee, principal.person, principal.client):
+            if loaded is not None:
+                await uow.session.refresh(loaded)
         posted = await service.post_message_txn(
             uow, principal, dialog_id, body.text, body.client_message_id
         )

@@ -16,7 +16,7 @@ from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
 from switchboard.dialogs.serialize import message_out_txn, open_appeal_of_txn
 from switchboard.events.publish import emit
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import BadRequest, Conflict, Forbidden, NotFound
+from switchboard.kit.errors import BadRequest, Conflict, NotFound
 from switchboard.people.audit import audit_txn
 from switchboard.people.models import Client, Employee, Person
 from switchboard.routing import engine
@@ -58,10 +58,16 @@ async def get_or_create_dialog_txn(
             "no_personal_manager",
             "this client has no personal manager: write in the general chat",
         )
-    return await create_dialog_txn(uow, person, kind), True
+    # 201 only for the request that created it; one that lost a race gets the dialog and 200.
+    return await _insert_dialog_txn(uow, person, kind)
 
 
 async def create_dialog_txn(uow: Uow, person: Person, kind: str) -> Dialog:
+    dialog, _ = await _insert_dialog_txn(uow, person, kind)
+    return dialog
+
+
+async def _insert_dialog_txn(uow: Uow, person: Person, kind: str) -> tuple[Dialog, bool]:
     now = utcnow()
     dialog = Dialog(
         person_id=person.id,
@@ -80,8 +86,8 @@ async def create_dialog_txn(uow: Uow, person: Person, kind: str) -> Dialog:
             select(Dialog).where(Dialog.person_id == person.id, Dialog.kind == kind)
         )
         assert found is not None
-        return found
-    return dialog
+        return found, False
+    return dialog, True
 
 
 @dataclass
@@ -250,8 +256,15 @@ async def add_participant_txn(
         invited_by=principal.actor.id,
         invited_at=utcnow(),
     )
-    uow.session.add(participant)
-    await uow.session.flush()
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(participant)
+            await uow.session.flush()
+    except IntegrityError:
+        # Invited meanwhile by a concurrent request: answer with that invitation.
+        found = await uow.session.get(Participant, (dialog_id, employee_id))
+        assert found is not None
+        return found, False
     audit_txn(
         uow,
         principal.actor,
@@ -277,7 +290,7 @@ async def remove_participant_txn(
     is_self = principal.employee is not None and principal.employee.id == employee_id
     if not is_self:
         if principal.person is not None:
-            raise Forbidden("permission_denied", "persons do not manage participants")
+            raise NotFound("dialog_not_found", "persons do not manage participants")
         access.require_invite()
     participant = await uow.session.get(Participant, (dialog_id, employee_id))
     if participant is None:
@@ -332,9 +345,12 @@ async def person_dialogs_txn(uow: Uow, principal: Principal) -> list[tuple[Dialo
     if "personal_manager" not in dialogs and client.personal_manager_id is not None:
         dialogs["personal_manager"] = await create_dialog_txn(uow, person, "personal_manager")
     pm_dialog = dialogs.get("personal_manager")
-    if pm_dialog is not None and client.personal_manager_id is None:
-        # API.md: the PM dialog only while the client has a PM or the dialog has history.
-        if pm_dialog.last_message_id is None:
-            del dialogs["personal_manager"]
+    # API.md: the PM dialog only while the client has a PM or the dialog has history.
+    if (
+        pm_dialog is not None
+        and client.personal_manager_id is None
+        and pm_dialog.last_message_id is None
+    ):
+        del dialogs["personal_manager"]
     order = ["personal_manager", "general"]
     return [(dialogs[k], client) for k in order if k in dialogs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from switchboard.appeals.models import Appeal
 from switchboard.auth.principals import Actor, Principal
@@ -58,8 +59,13 @@ async def create_client_txn(uow: Uow, actor: Actor, data: ClientCreate) -> Clien
         name_folded=fold(data.name)[:300],
         external_id=data.external_id,
     )
-    uow.session.add(client)
-    await uow.session.flush()
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(client)
+            await uow.session.flush()
+    except IntegrityError:
+        # The same external_id raced in on another connection.
+        raise Conflict("external_id_taken", "a client with this external_id exists") from None
     audit_txn(uow, actor, "client_created", client_id=client.id)
     return client
 
@@ -112,8 +118,13 @@ async def create_person_txn(uow: Uow, actor: Actor, client_id: int, data: Person
         if taken:
             raise Conflict("external_id_taken", "a person with this external_id exists")
     person = Person(client_id=client.id, name=data.name, external_id=data.external_id)
-    uow.session.add(person)
-    await uow.session.flush()
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(person)
+            await uow.session.flush()
+    except IntegrityError:
+        # The same external_id raced in on another connection.
+        raise Conflict("external_id_taken", "a person with this external_id exists") from None
     audit_txn(uow, actor, "person_created", client_id=client.id, person_id=person.id)
     return person
 

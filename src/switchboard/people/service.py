@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from switchboard.auth.passwords import hash_password, verify_password
 from switchboard.auth.principals import Actor
@@ -62,8 +63,13 @@ async def create_employee_txn(uow: Uow, actor: Actor, data: EmployeeCreate) -> E
         is_enabled=True,
         token_version=0,
     )
-    uow.session.add(employee)
-    await uow.session.flush()
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(employee)
+            await uow.session.flush()
+    except IntegrityError:
+        # The same login raced in on another connection.
+        raise Conflict("login_taken", f"the login {data.login!r} is taken") from None
     audit_txn(uow, actor, "employee_created", employee_id=employee.id, login=employee.login)
     return employee
 
