@@ -55,8 +55,7 @@ async def create_client_txn(uow: Uow, actor: Actor, data: ClientCreate) -> Clien
     client = Client(
         kind=data.kind,
         name=data.name,
-        # Folding may lengthen a name ("ß" -> "ss"); the column holds 300 characters.
-        name_folded=fold(data.name)[:300],
+        name_folded=fold(data.name),
         external_id=data.external_id,
     )
     try:

@@ -68,7 +68,7 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(300))
-    name_folded: Mapped[str] = mapped_column(String(300), index=True)
+    name_folded: Mapped[str] = mapped_column(Text)  # casefolded copy for search
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     personal_manager_id: Mapped[int | None] = mapped_column(
         ForeignKey("employees.id"), nullable=True
