@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -39,6 +40,8 @@ from switchboard.kit.logs import install_redaction
 from switchboard.maintenance import run_maintenance
 from switchboard.people.api import router as people_router
 from switchboard.web import router as web_router
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
@@ -153,4 +156,5 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if exc.connection_invalidated:
         return await _database_unavailable(request, exc)
+    log.error("database_error", path=request.url.path, error=str(exc.orig)[:500])
     return problem(500, "internal_error", "the request could not be completed")

@@ -244,3 +244,48 @@ async def test_inbox_person_is_403(world: World) -> None:
 
 async def test_inbox_unauthorized(world: World) -> None:
     await assert_unauthorized(world, "GET", INBOX)
+
+
+async def test_inbox_unread_counts_are_per_dialog_with_several_dialogs_read_and_unread(
+    world: World,
+) -> None:
+    """Regression: the read-mark subquery must be correlated to each dialog (SPEC 7.1)."""
+    manager = await world.manager(status="active")
+    colleague = await world.operator(limit=2)
+    dialogs = []
+    for n in range(3):
+        client = await world.client(manager=manager)
+        person = client.persons[0]
+        dialog = await world.dialog(person, "personal_manager")
+        ok(
+            await world.api.post(
+                f"/api/v1/dialogs/{dialog['id']}/participants",
+                json={"employee_id": colleague.id},
+                headers=manager.headers,
+            ),
+            201,
+        )
+        for i in range(n + 1):
+            await world.write(person, dialog["id"], f"сообщение {i}")
+        dialogs.append(dialog["id"])
+    # the colleague reads the first dialog and answers in the second
+    first_messages = ok(
+        await world.api.get(f"/api/v1/dialogs/{dialogs[0]}/messages", headers=colleague.headers)
+    )["items"]
+    ok(
+        await world.api.post(
+            f"/api/v1/dialogs/{dialogs[0]}/read",
+            json={"up_to_message_id": first_messages[-1]["id"]},
+            headers=colleague.headers,
+        ),
+        204,
+    )
+    await world.write(colleague, dialogs[1], "ответ")
+    items = {i["dialog_id"]: i for i in await world.inbox(colleague)}
+    assert items[dialogs[0]]["unread_count"] == 0
+    assert items[dialogs[1]]["unread_count"] == 0
+    assert items[dialogs[2]]["unread_count"] == 3
+    unread = [i["dialog_id"] for i in await world.inbox(colleague, "&unread=true")]
+    assert unread == [dialogs[2]]
+    manager_view = {i["dialog_id"]: i for i in await world.inbox(manager)}
+    assert [manager_view[d]["unread_count"] for d in dialogs] == [1, 3, 3]

@@ -53,6 +53,7 @@ async def inbox_txn(
             ReadMark.reader_type == "employee",
             ReadMark.reader_id == employee.id,
         )
+        .correlate_except(ReadMark)
         .scalar_subquery()
     )
     read_up_to = func.coalesce(mark, 0)
@@ -93,6 +94,7 @@ async def inbox_txn(
             Message.id > read_up_to,
             or_(Message.author_employee_id.is_(None), Message.author_employee_id != employee.id),
         )
+        .correlate_except(Message, ReadMark)
         .scalar_subquery()
     )
     stmt = (
