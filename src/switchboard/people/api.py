@@ -7,7 +7,7 @@ from switchboard.auth.principals import PrincipalDep, SettingsDep, SignerDep, Uo
 from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, NO_CONTROLS, Limit, problems
 from switchboard.kit.errors import NotFound
-from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor, keyset_page
 from switchboard.kit.text import fold
 from switchboard.people import clients as client_service
 from switchboard.people import service
@@ -201,20 +201,16 @@ async def list_clients(
         employee.has(p) for p in ("supervise", "manage_clients", "manage_personal_managers")
     ):
         principal.require("supervise")
-    after = cursor_int(decode_cursor(cursor), "id")
-    stmt = select(Client).order_by(Client.id).limit(limit + 1)
-    if after is not None:
-        stmt = stmt.where(Client.id > after)
+    stmt = select(Client)
     if external_id is not None:
         stmt = stmt.where(Client.external_id == external_id)
     if q:
         escaped = fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Client.name_folded.like(f"%{escaped}%", escape="\\"))
-    rows = list((await uow.session.execute(stmt)).scalars().all())
-    page = rows[:limit]
+    page, next_cursor = await keyset_page(uow.session, stmt, Client.id, cursor, limit)
     return Page(
         items=[await client_service.client_out_txn(uow, c) for c in page],
-        next_cursor=encode_cursor({"id": page[-1].id}) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 
@@ -223,17 +219,13 @@ async def my_clients(
     uow: UowDep, principal: PrincipalDep, limit: Limit = DEFAULT_PAGE, cursor: str | None = None
 ) -> Page[MeClient]:
     employee = principal.require_employee()
-    after = cursor_int(decode_cursor(cursor), "id")
-    stmt = (
-        select(Client)
-        .where(Client.personal_manager_id == employee.id)
-        .order_by(Client.id)
-        .limit(limit + 1)
+    page, next_cursor = await keyset_page(
+        uow.session,
+        select(Client).where(Client.personal_manager_id == employee.id),
+        Client.id,
+        cursor,
+        limit,
     )
-    if after is not None:
-        stmt = stmt.where(Client.id > after)
-    clients = list((await uow.session.execute(stmt)).scalars().all())
-    page = clients[:limit]
     items: list[MeClient] = []
     for client in page:
         persons = await uow.session.execute(
@@ -264,10 +256,7 @@ async def my_clients(
                 ],
             )
         )
-    return Page(
-        items=items,
-        next_cursor=encode_cursor({"id": page[-1].id}) if len(clients) > limit else None,
-    )
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut, responses=problems(*AUTHED, 404))
@@ -317,16 +306,10 @@ async def list_persons(
         if await client_service.may_see_client_txn(uow, principal, client):
             principal.require("manage_clients")
         raise NotFound("client_not_found", f"no client {client_id}")
-    after = cursor_int(decode_cursor(cursor), "id")
-    stmt = select(Person).where(Person.client_id == client_id).order_by(Person.id).limit(limit + 1)
-    if after is not None:
-        stmt = stmt.where(Person.id > after)
-    rows = list((await uow.session.execute(stmt)).scalars().all())
-    page = rows[:limit]
-    return Page(
-        items=[PersonOut.model_validate(p) for p in page],
-        next_cursor=encode_cursor({"id": page[-1].id}) if len(rows) > limit else None,
+    page, next_cursor = await keyset_page(
+        uow.session, select(Person).where(Person.client_id == client_id), Person.id, cursor, limit
     )
+    return Page(items=[PersonOut.model_validate(p) for p in page], next_cursor=next_cursor)
 
 
 @router.patch(
@@ -398,21 +381,15 @@ async def personal_manager_history(
         principal.require("manage_personal_managers")
     if await uow.session.get(Client, client_id) is None:
         raise NotFound("client_not_found", f"no client {client_id}")
-    before = cursor_int(decode_cursor(cursor), "id")
-    stmt = (
-        select(PersonalManagerChange)
-        .where(PersonalManagerChange.client_id == client_id)
-        .order_by(PersonalManagerChange.id.desc())
-        .limit(limit + 1)
+    page, next_cursor = await keyset_page(
+        uow.session,
+        select(PersonalManagerChange).where(PersonalManagerChange.client_id == client_id),
+        PersonalManagerChange.id,
+        cursor,
+        limit,
+        newest_first=True,
     )
-    if before is not None:
-        stmt = stmt.where(PersonalManagerChange.id < before)
-    rows = list((await uow.session.execute(stmt)).scalars().all())
-    page = rows[:limit]
-    return Page(
-        items=[_change_out(c) for c in page],
-        next_cursor=encode_cursor({"id": page[-1].id}) if len(rows) > limit else None,
-    )
+    return Page(items=[_change_out(c) for c in page], next_cursor=next_cursor)
 
 
 @router.post("/personal-managers/moves", response_model=MoveOut, responses=problems(*AUTHED, 403))
