@@ -6,14 +6,15 @@ SPEC 7.3: "everyone else gets 404"). A missing *permission* (API.md) is 403.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from switchboard.appeals.models import Appeal
 from switchboard.auth.principals import Principal
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Participant
+from switchboard.events.publish import Audience
 from switchboard.kit.errors import NotFound
 from switchboard.people.models import Client
 
@@ -28,6 +29,17 @@ class DialogAccess:
     is_participant: bool
     is_holder: bool  # holds the open appeal
     is_supervisor: bool
+    participant_ids: set[int] = field(default_factory=set)
+
+    def audience(self) -> Audience:
+        """Who may see the dialog as it stands (SPEC 7.2): the same rule as
+        `dialog_audience_txn`, from what was loaded already."""
+        employees = set(self.participant_ids)
+        if self.dialog.kind == "personal_manager" and self.client.personal_manager_id is not None:
+            employees.add(self.client.personal_manager_id)
+        if self.open_appeal is not None and self.open_appeal.assignee_id is not None:
+            employees.add(self.open_appeal.assignee_id)
+        return Audience(employee_ids=employees, person_ids={self.dialog.person_id})
 
     @property
     def may_read(self) -> bool:
@@ -74,16 +86,16 @@ async def dialog_access_txn(
         and open_appeal.assignee_id == employee.id,
         is_supervisor=employee is not None and employee.has("supervise"),
     )
-    if employee is not None:
-        access.is_participant = bool(
-            await uow.session.scalar(
-                select(
-                    exists().where(
-                        Participant.dialog_id == dialog.id, Participant.employee_id == employee.id
-                    )
-                )
+    access.participant_ids = set(
+        (
+            await uow.session.execute(
+                select(Participant.employee_id).where(Participant.dialog_id == dialog.id)
             )
         )
+        .scalars()
+        .all()
+    )
+    access.is_participant = employee is not None and employee.id in access.participant_ids
     if not access.may_read:
         raise NotFound("dialog_not_found", f"no dialog {dialog_id}")
     return access

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.appeals.models import Appeal
@@ -127,6 +130,7 @@ async def post_message_txn(
                 )
             return Posted(earlier, created=False)
     appeal = access.open_appeal
+    opened = appeal is None
     if appeal is None:
         appeal = await _open_for_message_txn(uow, principal, access)
     now = utcnow()
@@ -148,7 +152,8 @@ async def post_message_txn(
     dialog.last_message_at = now
     dialog.last_activity_at = now
     await _advance_read_mark_txn(uow, principal, dialog_id, message.id)
-    audience = await dialog_audience_txn(uow, dialog_id)
+    # A freshly opened appeal may have a holder the access check did not know.
+    audience = await dialog_audience_txn(uow, dialog_id) if opened else access.audience()
     out = await message_out_txn(uow, message)
     emit(uow, "message.created", out.model_dump(mode="json"), audience)
     return Posted(message, created=True)
@@ -188,40 +193,29 @@ async def _open_for_message_txn(uow: Uow, principal: Principal, access: DialogAc
 async def _advance_read_mark_txn(
     uow: Uow, principal: Principal, dialog_id: int, message_id: int
 ) -> None:
-    reader_type = "employee" if principal.employee is not None else "person"
+    """Move the reader's mark forward to `message_id` (never back): one upsert."""
     reader_id = principal.actor.id
     assert reader_id is not None
-    mark = await uow.session.scalar(
-        select(ReadMark).where(
-            ReadMark.dialog_id == dialog_id,
-            ReadMark.reader_type == reader_type,
-            ReadMark.reader_id == reader_id,
+    values = {
+        "dialog_id": dialog_id,
+        "reader_type": "employee" if principal.employee is not None else "person",
+        "reader_id": reader_id,
+        "last_read_message_id": message_id,
+    }
+    column = ReadMark.__table__.c.last_read_message_id
+    if uow.is_sqlite:
+        lite = sqlite_insert(ReadMark).values(**values)
+        stmt: Any = lite.on_conflict_do_update(
+            index_elements=["dialog_id", "reader_type", "reader_id"],
+            set_={"last_read_message_id": func.max(column, lite.excluded.last_read_message_id)},
         )
-    )
-    if mark is None:
-        try:
-            async with uow.session.begin_nested():
-                uow.session.add(
-                    ReadMark(
-                        dialog_id=dialog_id,
-                        reader_type=reader_type,
-                        reader_id=reader_id,
-                        last_read_message_id=message_id,
-                    )
-                )
-                await uow.session.flush()
-            return
-        except IntegrityError:
-            mark = await uow.session.scalar(
-                select(ReadMark).where(
-                    ReadMark.dialog_id == dialog_id,
-                    ReadMark.reader_type == reader_type,
-                    ReadMark.reader_id == reader_id,
-                )
-            )
-            assert mark is not None
-    if message_id > mark.last_read_message_id:
-        mark.last_read_message_id = message_id
+    else:
+        pg = postgresql_insert(ReadMark).values(**values)
+        stmt = pg.on_conflict_do_update(
+            index_elements=["dialog_id", "reader_type", "reader_id"],
+            set_={"last_read_message_id": func.greatest(column, pg.excluded.last_read_message_id)},
+        )
+    await uow.session.execute(stmt)
 
 
 async def mark_read_txn(uow: Uow, principal: Principal, dialog_id: int, up_to: int) -> None:
