@@ -11,18 +11,22 @@ from switchboard.kit.clock import utcnow
 from switchboard.people.models import PERMISSIONS, Employee
 
 
+def _administrator(login: str, password: str, full_name: str) -> Employee:
+    return Employee(
+        login=login,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        permissions=list(PERMISSIONS),
+        status="offline",
+        status_changed_at=utcnow(),
+        is_enabled=True,
+        token_version=0,
+    )
+
+
 async def create_admin(db: Database, login: str, password: str, full_name: str) -> Employee:
     async with db.uow() as uow:
-        employee = Employee(
-            login=login,
-            full_name=full_name,
-            password_hash=hash_password(password),
-            permissions=list(PERMISSIONS),
-            status="offline",
-            status_changed_at=utcnow(),
-            is_enabled=True,
-            token_version=0,
-        )
+        employee = _administrator(login, password, full_name)
         uow.session.add(employee)
         await uow.commit()
         return employee
@@ -33,19 +37,10 @@ async def ensure_admin_from_env(db: Database, settings: Settings) -> None:
     if not settings.admin_login or not settings.admin_password:
         return
     async with db.uow() as uow:
-        await uow.lock_routing_txn()
+        await uow.lock_routing_txn()  # several processes starting at once create one
         if await uow.session.scalar(select(exists().where(Employee.id.is_not(None)))):
             return
         uow.session.add(
-            Employee(
-                login=settings.admin_login,
-                full_name="Administrator",
-                password_hash=hash_password(settings.admin_password),
-                permissions=list(PERMISSIONS),
-                status="offline",
-                status_changed_at=utcnow(),
-                is_enabled=True,
-                token_version=0,
-            )
+            _administrator(settings.admin_login, settings.admin_password, "Administrator")
         )
         await uow.commit()
