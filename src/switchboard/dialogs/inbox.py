@@ -108,16 +108,27 @@ async def inbox_txn(
     rows = (await uow.session.execute(stmt)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    # The page's open appeals and last messages in two queries, not two per row.
+    dialog_ids = [row[0].id for row in rows]
+    message_ids = [row[0].last_message_id for row in rows if row[0].last_message_id]
+    appeals = {
+        a.dialog_id: a
+        for a in (
+            await uow.session.execute(
+                select(Appeal).where(Appeal.dialog_id.in_(dialog_ids), Appeal.status != "closed")
+            )
+        ).scalars()
+    }
+    last_messages = {
+        m.id: m
+        for m in (
+            await uow.session.execute(select(Message).where(Message.id.in_(message_ids)))
+        ).scalars()
+    }
     items: list[InboxItem] = []
     for dialog, client, person, count in rows:
-        appeal = await uow.session.scalar(
-            select(Appeal).where(Appeal.dialog_id == dialog.id, Appeal.status != "closed")
-        )
-        last = (
-            await uow.session.get(Message, dialog.last_message_id)
-            if dialog.last_message_id
-            else None
-        )
+        appeal = appeals.get(dialog.id)
+        last = last_messages.get(dialog.last_message_id) if dialog.last_message_id else None
         items.append(
             InboxItem(
                 dialog_id=dialog.id,
