@@ -39,6 +39,8 @@ const composer = new Composer(byId('chat-composer'), {
     scheduleDialogs();
   },
 });
+// Nothing can be sent before a dialog is chosen.
+composer.setDisabled(true);
 
 let readUpTo = 0;
 let readTimer = null;
@@ -122,6 +124,7 @@ async function loadDialogs() {
   } else {
     current = chosen;
   }
+  composer.setDisabled(false);
   renderInfo();
 }
 
@@ -149,6 +152,7 @@ function choose(kind) {
   if (!dialog) return;
   sessionStorage.setItem(CHOICE, kind);
   current = null;
+  composer.setDisabled(true);
   const focusTab = () => { const tab = byId(`tab-${kind}`); if (tab) tab.focus(); };
   loadDialogs().then(focusTab);
 }
