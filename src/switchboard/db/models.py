@@ -1,6 +1,7 @@
 """Every table, imported in one place for the migrations and the tests."""
 
 from switchboard.appeals.models import Appeal, AppealEvent
+from switchboard.auth.models import LoginThrottle
 from switchboard.db.base import Base
 from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
 from switchboard.events.models import EventRecipient, EventRecord, LiveConnection
@@ -25,6 +26,7 @@ __all__ = [
     "EventRecipient",
     "EventRecord",
     "LiveConnection",
+    "LoginThrottle",
     "Message",
     "Participant",
     "Person",

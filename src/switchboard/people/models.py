@@ -122,9 +122,15 @@ class RoutingSettings(Base):
 
 
 class AuditRecord(Base):
-    """Append-only audit trail (tokens issued, manager changes, status changes, ...)."""
+    """Append-only audit trail (tokens issued, manager changes, status changes, ...).
+
+    `employee_id` is the employee the change is about, `related_employee_id` a second one (the
+    previous manager, the previous holder of a transferred appeal). UPDATE and DELETE are refused
+    by triggers (migration 0004).
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor", "actor_id", "actor_type"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -132,5 +138,6 @@ class AuditRecord(Base):
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(64))
     employee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    related_employee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     client_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     details: Mapped[str] = mapped_column(Text, default="{}")
