@@ -11,10 +11,11 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchboard import __version__
@@ -36,8 +37,10 @@ from switchboard.kit.errors import (
     problem,
     validation_error_handler,
 )
-from switchboard.kit.logs import install_redaction
+from switchboard.kit.logs import configure_logging
 from switchboard.maintenance import run_maintenance
+from switchboard.monitoring.metrics import Metrics
+from switchboard.monitoring.requests import RequestContext
 from switchboard.people.api import router as people_router
 from switchboard.web import router as web_router
 
@@ -46,11 +49,18 @@ log = structlog.get_logger(__name__)
 
 def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = True) -> FastAPI:
     settings = settings or get_settings()
-    install_redaction()
+    configure_logging(settings.log_format, settings.log_level)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            command_timeout=settings.db_command_timeout_seconds,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         app.state.db = db
         app.state.settings = settings
         app.state.signer = TokenSigner(settings.resolved_secret_key())
@@ -62,6 +72,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         db.commit_listeners.append(broker.published)
         app.state.broker = broker
         app.state.hub = hub
+        metrics.attach(db, hub)
         await broker.start()
         await hub.start()
         maintenance = (
@@ -103,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     ids = [Depends(known_path_ids)]
     app.include_router(people_router, dependencies=ids)
     app.include_router(dialogs_router, dependencies=ids)
@@ -126,8 +138,8 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         return JSONResponse({"ready": True})
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    async def metrics_endpoint() -> Response:
+        return Response(await metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     original_openapi = app.openapi
 
@@ -140,6 +152,9 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.state.metrics = metrics
+    # Added last, so outermost: it times and logs every request, refused ones included.
+    app.add_middleware(RequestContext, metrics=metrics)
     return app
 
 
@@ -154,7 +169,20 @@ async def _database_unavailable(_request: Request, _exc: Exception) -> JSONRespo
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated:
+    if exc.connection_invalidated or _unreachable(exc):
         return await _database_unavailable(request, exc)
     log.error("database_error", path=request.url.path, error=str(exc.orig)[:500])
     return problem(500, "internal_error", "the request could not be completed")
+
+
+# SQLSTATEs that mean "the database is not there right now", not "this request is wrong":
+# connection exceptions, shutting down or starting up, too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _unreachable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+        return True
+    # asyncpg's "connection is closed" and the like.
+    return type(exc.orig).__name__ == "InterfaceError" and "closed" in str(exc.orig)

@@ -30,23 +30,32 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Migrate the database, then serve the API."""
+    import structlog
     import uvicorn
 
     from switchboard.db.migrate import upgrade
+    from switchboard.kit.logs import configure_logging
 
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
     asyncio.run(upgrade(settings.database_url))
     if demo:
         _load_demo()
-    typer.echo(f"Switchboard on http://{host}:{port}/  (API docs: /api/v1/docs)")
+    structlog.get_logger("switchboard").info(
+        "serve", url=f"http://{host}:{port}/", api_docs="/api/v1/docs", workers=workers
+    )
+    # SIGTERM: stop accepting, close WebSockets with 1012 (reconnect with after=), let in-flight
+    # requests finish for up to shutdown_timeout_seconds, then run the application's shutdown.
     uvicorn.run(
         "switchboard.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
+        access_log=False,  # our own access line carries the request id (monitoring/requests.py)
+        log_config=None,  # logging is ours: JSON lines, tokens redacted (kit/logs.py)
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 

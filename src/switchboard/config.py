@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,16 @@ class Settings(BaseSettings):
     person_token_ttl_seconds: int = Field(default=3600, ge=60)
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Bounds on every database wait, so that a request never hangs on an unreachable database:
+    # opening a connection, one statement (asyncpg command_timeout), a free pooled connection.
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_command_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # "auto": JSON lines unless stderr is a terminal; "json" or "console" to choose.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    # On SIGTERM: in-flight requests get this long to finish before they are cancelled.
+    shutdown_timeout_seconds: int = Field(default=20, ge=1)
     event_retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     event_poll_seconds: float = Field(default=1.0, gt=0)
     # Live connections are refreshed this often; three missed refreshes mean the process died.

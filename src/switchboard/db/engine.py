@@ -31,14 +31,32 @@ def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 3.0,
+    command_timeout: float | None = 10.0,
+    pool_timeout: float = 5.0,
+) -> AsyncEngine:
+    """Every wait on PostgreSQL is bounded (docs/operations.md): a request facing an unreachable
+    database fails fast with 503 instead of hanging; pre-ping drops connections that died."""
     full = async_url(url)
     if is_sqlite_url(full):
         engine = create_async_engine(full, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, float] = {"timeout": connect_timeout}
+    if command_timeout is not None:
+        connect_args["command_timeout"] = command_timeout
     return create_async_engine(
-        full, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        full,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
     )
 
 

@@ -35,7 +35,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    engine = create_engine(url, pool_size=1)
+    # No statement timeout: waiting for another process's migration is expected.
+    engine = create_engine(url, pool_size=1, command_timeout=None)
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_upgrade, revision)

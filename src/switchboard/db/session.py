@@ -28,13 +28,29 @@ class PendingEvent:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        connect_timeout: float = 3.0,
+        command_timeout: float = 10.0,
+        pool_timeout: float = 5.0,
+    ) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
+        self.engine: AsyncEngine = create_engine(
+            url,
+            pool_size=pool_size,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+            pool_timeout=pool_timeout,
+        )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = is_sqlite_url(url)
         # Told the newest event id after every commit that wrote events (the broker).
         self.commit_listeners: list[Callable[[int], None]] = []
+        # Shown the events of every commit (the metrics count assignments by reason).
+        self.event_observers: list[Callable[[list[PendingEvent]], None]] = []
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -42,7 +58,12 @@ class Database:
     @asynccontextmanager
     async def uow(self) -> AsyncIterator[Uow]:
         async with self.sessionmaker() as session:
-            uow = Uow(session, is_sqlite=self.is_sqlite, listeners=self.commit_listeners)
+            uow = Uow(
+                session,
+                is_sqlite=self.is_sqlite,
+                listeners=self.commit_listeners,
+                observers=self.event_observers,
+            )
             try:
                 yield uow
             finally:
@@ -63,9 +84,11 @@ class Uow:
         *,
         is_sqlite: bool,
         listeners: list[Callable[[int], None]] | None = None,
+        observers: list[Callable[[list[PendingEvent]], None]] | None = None,
     ) -> None:
         self.session = session
         self._listeners = listeners or []
+        self._observers = observers or []
         self.is_sqlite = is_sqlite
         self.events: list[PendingEvent] = []
         self.committed = False
@@ -96,8 +119,11 @@ class Uow:
             ids = await append_events_txn(self.session, self.events)
         await self.session.commit()
         self.committed = True
-        self.events = []
+        events, self.events = self.events, []
         self._routing_locked = False
+        if events:
+            for observer in self._observers:
+                observer(events)
         if ids:
             for listener in self._listeners:
                 listener(ids[-1])
