@@ -20,6 +20,7 @@ from bench.common import (
     scratch_database,
     start_server,
 )
+from bench.lean import HTTPError, LeanClient
 
 CONCURRENCIES = (1, 8, 32)
 
@@ -90,32 +91,42 @@ async def _setup(url: str, senders: int) -> list[tuple[str, int]]:
 
 
 async def _load(
-    url: str, pairs: list[tuple[str, int]], concurrency: int, seconds: float
+    urls: str | list[str], pairs: list[tuple[str, int]], concurrency: int, seconds: float
 ) -> tuple[int, list[float], int]:
+    """Closed-loop senders spread over the servers in `urls`, over the lean keep-alive client
+    (httpx costs the load generator about a millisecond of CPU per request)."""
+    targets = [urls] if isinstance(urls, str) else urls
     latencies: list[float] = []
     errors = 0
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    clients = [LeanClient(url, size=concurrency) for url in targets]
 
     async def sender(index: int) -> None:
         nonlocal errors
         token, dialog = pairs[index % len(pairs)]
-        headers = {"Authorization": f"Bearer {token}"}
+        http = clients[index % len(clients)]
         n = 0
-        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
-            while time.monotonic() < stop:
-                n += 1
-                started = time.perf_counter()
-                r = await http.post(
+        while time.monotonic() < stop:
+            n += 1
+            started = time.perf_counter()
+            try:
+                status, _ = await http.request(
+                    "POST",
                     f"/api/v1/dialogs/{dialog}/messages",
-                    json={"text": f"message {n}"},
-                    headers=headers,
+                    json_body={"text": f"message {n}"},
+                    token=token,
                 )
-                latencies.append(time.perf_counter() - started)
-                if r.status_code != 201:
-                    errors += 1
+            except (HTTPError, OSError):
+                status = 0
+            latencies.append(time.perf_counter() - started)
+            if status != 201:
+                errors += 1
 
-    await asyncio.gather(*(sender(i) for i in range(concurrency)))
+    try:
+        await asyncio.gather(*(sender(i) for i in range(concurrency)))
+    finally:
+        for c in clients:
+            await c.aclose()
     return len(latencies), latencies, errors
 
 
@@ -135,13 +146,17 @@ def _pgbench(database_url: str, concurrency: int, seconds: int) -> float:
             u.username or "postgres",
             u.database or "",
             "-c",
-            "CREATE TABLE IF NOT EXISTS pgbench_messages (id bigserial PRIMARY KEY, dialog_id int NOT NULL, appeal_id int NOT NULL, author_type varchar(16) NOT NULL, author_person_id int, author_employee_id int, text text NOT NULL, client_message_id varchar(128), created_at timestamptz NOT NULL DEFAULT now())",
+            "CREATE TABLE IF NOT EXISTS pgbench_messages (id bigserial PRIMARY KEY,"
+            " dialog_id int NOT NULL, appeal_id int NOT NULL, author_type varchar(16) NOT NULL,"
+            " author_person_id int, author_employee_id int, text text NOT NULL,"
+            " client_message_id varchar(128), created_at timestamptz NOT NULL DEFAULT now())",
         ],
         check=True,
     )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(
-            "INSERT INTO pgbench_messages (dialog_id, appeal_id, author_type, author_person_id, text) VALUES (1, 1, 'person', 1, 'message');\n"
+            "INSERT INTO pgbench_messages (dialog_id, appeal_id, author_type, author_person_id,"
+            " text) VALUES (1, 1, 'person', 1, 'message');\n"
         )
         script = f.name
     out = subprocess.run(
