@@ -65,7 +65,11 @@ class ServerProcess:
 
 
 def start_server(
-    database_url: str, *, redis_url: str | None = None, workdir: Path | None = None
+    database_url: str,
+    *,
+    redis_url: str | None = None,
+    workdir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> ServerProcess:
     port = free_port()
     env = {
@@ -78,6 +82,7 @@ def start_server(
     env.pop("SWITCHBOARD_REDIS_URL", None)
     if redis_url:
         env["SWITCHBOARD_REDIS_URL"] = redis_url
+    env.update(extra_env or {})
     log = open((workdir or Path("/tmp")) / f"bench-server-{port}.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "switchboard", "serve", "--port", str(port)],
@@ -117,3 +122,31 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Result:
+    """One line of the summary table of `python -m bench all`."""
+
+    workload: str
+    variant: str
+    throughput: str
+    p50_ms: str
+    tail_ms: str  # p99, or p95 where the workload says so
+    cpu_per_1k: str
+    note: str = ""
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def print_results(results: list[Result]) -> None:
+    print_table(
+        "Summary (server CPU-s per 1,000 operations; tail = p99, p95 for reading)",
+        ["workload", "variant", "throughput", "p50 ms", "tail ms", "CPU-s/1k", "note"],
+        [
+            [r.workload, r.variant, r.throughput, r.p50_ms, r.tail_ms, r.cpu_per_1k, r.note]
+            for r in results
+        ],
+    )
