@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from switchboard.auth.tokens import TokenSigner
+from switchboard.auth.tokens import TokenClaims, TokenSigner
 from switchboard.config import Settings
 from switchboard.db.session import Database, Uow
 from switchboard.kit.errors import Forbidden, NotFound, Unauthorized
@@ -98,12 +98,17 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def resolve_token(uow: Uow, signer: TokenSigner, token: str | None) -> Principal:
+def verify_token(signer: TokenSigner, token: str | None) -> TokenClaims:
+    """The token's signature and expiry; whether its subject still holds is `principal_of`."""
     if token is None:
         raise Unauthorized("unauthorized", "a bearer token is required")
     claims = signer.verify(token)
     if claims is None:
         raise Unauthorized("invalid_token", "the token is invalid or has expired")
+    return claims
+
+
+async def principal_of(uow: Uow, claims: TokenClaims) -> Principal:
     if claims.subject_type == "employee":
         employee = await uow.session.get(Employee, claims.subject_id)
         if employee is None or not employee.is_enabled or employee.token_version != claims.version:
@@ -114,6 +119,10 @@ async def resolve_token(uow: Uow, signer: TokenSigner, token: str | None) -> Pri
         raise Unauthorized("invalid_token", "the token is no longer valid")
     client = await uow.session.get(Client, person.client_id)
     return Principal(person=person, client=client)
+
+
+async def resolve_token(uow: Uow, signer: TokenSigner, token: str | None) -> Principal:
+    return await principal_of(uow, verify_token(signer, token))
 
 
 async def get_principal(request: Request, uow: Annotated[Uow, Depends(get_uow)]) -> Principal:
@@ -134,7 +143,13 @@ async def known_path_ids(request: Request) -> None:
             raise NotFound("not_found", "no such resource")
 
 
+async def get_claims(request: Request) -> TokenClaims:
+    return verify_token(get_signer(request), bearer_token(request))
+
+
 UowDep = Annotated[Uow, Depends(get_uow)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+# Only the token's signature and expiry, for an endpoint that checks its subject itself.
+ClaimsDep = Annotated[TokenClaims, Depends(get_claims)]
 SignerDep = Annotated[TokenSigner, Depends(_signer_dep)]
 SettingsDep = Annotated[Settings, Depends(_settings_dep)]

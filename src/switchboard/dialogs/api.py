@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from switchboard.auth.principals import PrincipalDep, UowDep
+from switchboard.auth.principals import ClaimsDep, PrincipalDep, UowDep, get_db, principal_of
+from switchboard.dialogs import hotpath, service
 from switchboard.dialogs import inbox as inbox_queries
-from switchboard.dialogs import service
 from switchboard.dialogs.access import dialog_access_txn
 from switchboard.dialogs.models import Message
 from switchboard.dialogs.schemas import (
@@ -86,29 +88,37 @@ async def get_dialog(dialog_id: int, uow: UowDep, principal: PrincipalDep, lang:
     },
 )
 async def post_message(
-    dialog_id: int, body: MessageIn, response: Response, uow: UowDep, principal: PrincipalDep
-) -> MessageOut:
-    try:
-        posted = await service.post_message_txn(
-            uow, principal, dialog_id, body.text, body.client_message_id
-        )
-        out = await message_out_txn(uow, posted.message)
-        await uow.commit()
-    except IntegrityError:
-        # The same client_message_id raced in on another connection: answer with the stored one.
-        await uow.rollback()
-        if body.client_message_id is None:
-            raise
-        # The rollback expired what the request had loaded: read the caller afresh (an expired
-        # attribute would otherwise be loaded lazily, which async SQLAlchemy cannot do).
-        for loaded in (principal.employee, principal.person, principal.client):
-            if loaded is not None:
-                await uow.session.refresh(loaded)
-        posted = await service.post_message_txn(
-            uow, principal, dialog_id, body.text, body.client_message_id
-        )
-        out = await message_out_txn(uow, posted.message)
-        await uow.commit()
+    dialog_id: int, body: MessageIn, request: Request, response: Response, claims: ClaimsDep
+) -> Any:
+    db = get_db(request)
+    stored = await hotpath.post_message(db, claims, dialog_id, body.text, body.client_message_id)
+    if stored is not None:
+        return Response(stored.body, status_code=201, media_type="application/json")
+    async with db.uow() as uow:
+        principal = await principal_of(uow, claims)
+        try:
+            posted = await service.post_message_txn(
+                uow, principal, dialog_id, body.text, body.client_message_id
+            )
+            out = await message_out_txn(uow, posted.message)
+            await uow.commit()
+        except IntegrityError:
+            # The same client_message_id raced in on another connection: answer with the
+            # stored one.
+            await uow.rollback()
+            if body.client_message_id is None:
+                raise
+            # The rollback expired what the request had loaded: read the caller afresh (an
+            # expired attribute would otherwise be loaded lazily, which async SQLAlchemy
+            # cannot do).
+            for loaded in (principal.employee, principal.person, principal.client):
+                if loaded is not None:
+                    await uow.session.refresh(loaded)
+            posted = await service.post_message_txn(
+                uow, principal, dialog_id, body.text, body.client_message_id
+            )
+            out = await message_out_txn(uow, posted.message)
+            await uow.commit()
     response.status_code = 201 if posted.created else 200
     return out
 

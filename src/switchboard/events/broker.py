@@ -52,7 +52,9 @@ class RedisBroker(Broker):
         super().__init__()
         self.url = url
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._publisher: asyncio.Task[None] | None = None
+        self._to_publish = 0  # the newest id committed here
+        self._published = 0  # the newest id told to Redis
         self._client: aioredis.Redis | None = None
 
     async def start(self) -> None:
@@ -64,25 +66,29 @@ class RedisBroker(Broker):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for task in list(self._pending):
-            task.cancel()
+        if self._publisher is not None:
+            self._publisher.cancel()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
 
     def published(self, event_id: int) -> None:
         self._deliver_locally(event_id)
-        task = asyncio.get_running_loop().create_task(self._publish(event_id))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._to_publish = max(self._to_publish, event_id)
+        # One PUBLISH in flight at a time, carrying the newest id: the ids are a high-water
+        # mark, so commits that land meanwhile share the next one.
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.get_running_loop().create_task(self._publish())
 
-    async def _publish(self, event_id: int) -> None:
-        if self._client is None:
-            return
-        try:
-            await self._client.publish(CHANNEL, str(event_id))
-        except Exception as exc:  # Redis down: other processes catch up by polling
-            log.warning("redis.publish_failed", error=str(exc))
+    async def _publish(self) -> None:
+        while self._client is not None and self._to_publish > self._published:
+            latest = self._to_publish
+            try:
+                await self._client.publish(CHANNEL, str(latest))
+            except Exception as exc:  # Redis down: other processes catch up by polling
+                log.warning("redis.publish_failed", error=str(exc))
+                return
+            self._published = latest
 
     async def _listen(self) -> None:
         backoff = 0.2

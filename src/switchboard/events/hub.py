@@ -37,6 +37,7 @@ class EventHub:
         self.db = db
         self.poll_interval = poll_interval
         self.last_id = 0
+        self.announced = 0  # the newest id known committed (told by a commit or by Redis)
         self.subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -52,7 +53,8 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def wake(self, _event_id: int = 0) -> None:
+    def wake(self, event_id: int = 0) -> None:
+        self.announced = max(self.announced, event_id)
         self._wake.set()
 
     def subscribe(self, reader: Reader) -> Subscriber:
@@ -74,6 +76,11 @@ class EventHub:
                 log.warning("hub.fetch_failed", error=str(exc))
 
     async def deliver_new(self) -> None:
+        if not self.subscribers and self.announced > self.last_id:
+            # Nobody to hand anything to: skip what is known committed. One who subscribes
+            # from now on replays it from the database (events/api.py `_catch_up`).
+            self.last_id = self.announced
+            return
         while True:
             async with self.db.uow() as uow:
                 events = await all_events_after_txn(uow, self.last_id, PAGE)
