@@ -117,12 +117,14 @@ async def _fill(uow: Uow) -> None:
         staff[login] = await people.create_employee_txn(
             uow,
             system,
-            EmployeeCreate(
-                login=login,
-                full_name=name,
-                password=DEMO_PASSWORD,
-                permissions=perms,
-                general_limit=limit,
+            EmployeeCreate.model_validate(
+                {
+                    "login": login,
+                    "full_name": name,
+                    "password": DEMO_PASSWORD,
+                    "permissions": perms,
+                    "general_limit": limit,
+                }
             ),
         )
     admin = Actor("employee", staff["admin"].id)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from switchboard.kit.schemas import EmployeeRef, Id, Schema
+from switchboard.kit.schemas import EmployeeRef, Id, Input, Schema
 
 
 class AppealOut(Schema):
@@ -52,5 +52,5 @@ class QueueItem(AppealOut):
     person: QueuePerson
 
 
-class TransferIn(Schema):
+class TransferIn(Input):
     employee_id: Id | None

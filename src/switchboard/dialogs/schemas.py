@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from switchboard.appeals.schemas import AppealOut
-from switchboard.kit.schemas import MAX_BIG_ID, EmployeeStatusRef, Id, Schema
+from switchboard.kit.schemas import MAX_BIG_ID, EmployeeStatusRef, Id, Input, Schema
 from switchboard.kit.text import check_message_text, check_name
 
 DialogKind = Literal["general", "personal_manager"]
 
 
-class DialogCreate(Schema):
+class DialogCreate(Input):
     kind: DialogKind
     person_id: Id | None = None
 
@@ -36,7 +36,7 @@ class ParticipantOut(Schema):
     invited_at: datetime
 
 
-class ParticipantIn(Schema):
+class ParticipantIn(Input):
     employee_id: Id
 
 
@@ -61,7 +61,7 @@ class DialogOut(Schema):
     last_message_at: datetime | None
 
 
-class MessageIn(Schema):
+class MessageIn(Input):
     text: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
     client_message_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
@@ -85,7 +85,7 @@ class MessageOut(Schema):
     created_at: datetime
 
 
-class ReadIn(Schema):
+class ReadIn(Input):
     up_to_message_id: int = Field(ge=0, le=MAX_BIG_ID)
 
 

@@ -15,6 +15,13 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class Input(Schema):
+    """A request body: JSON types exactly as documented, so `"5"`, `5.0` or `false` is not
+    taken for the integer 5 or 0, nor `"no"` or `0` for a boolean."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class EmployeeRef(Schema):
     id: int
     full_name: str

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from switchboard.kit.schemas import EmployeeStatusRef, Id, Schema
+from switchboard.kit.schemas import EmployeeStatusRef, Id, Input, Schema
 from switchboard.kit.text import check_name
 
 Permission = Literal[
@@ -32,7 +32,7 @@ def _not_null(value: object) -> object:
     return value
 
 
-class TokenIn(Schema):
+class TokenIn(Input):
     login: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
@@ -56,7 +56,7 @@ class EmployeeOut(Schema):
     is_enabled: bool
 
 
-class EmployeeCreate(Schema):
+class EmployeeCreate(Input):
     login: Login
     full_name: Name
     password: Password
@@ -66,7 +66,7 @@ class EmployeeCreate(Schema):
     _name = field_validator("full_name")(check_name)
 
 
-class EmployeeUpdate(Schema):
+class EmployeeUpdate(Input):
     full_name: Name | None = None
     permissions: list[Permission] | None = None
     general_limit: int | None = Field(default=None, ge=0, le=1000)
@@ -79,7 +79,7 @@ class EmployeeUpdate(Schema):
     )
 
 
-class StatusIn(Schema):
+class StatusIn(Input):
     status: Status
 
 
@@ -94,14 +94,14 @@ class SettingsOut(Schema):
     offline_grace_seconds: int
 
 
-class SettingsUpdate(Schema):
+class SettingsUpdate(Input):
     default_general_limit: int | None = Field(default=None, ge=0, le=1000)
     requeue_general_on_inactive: bool | None = None
     pm_appeals_count_toward_limit: bool | None = None
     offline_grace_seconds: int | None = Field(default=None, ge=0, le=86400)
 
 
-class ClientCreate(Schema):
+class ClientCreate(Input):
     kind: Literal["individual", "legal_entity"]
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     external_id: ExternalId | None = None
@@ -117,14 +117,14 @@ class ClientOut(Schema):
     personal_manager: EmployeeStatusRef | None
 
 
-class PersonCreate(Schema):
+class PersonCreate(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     external_id: ExternalId | None = None
 
     _name = field_validator("name", "external_id")(check_name)
 
 
-class PersonUpdate(Schema):
+class PersonUpdate(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
     is_enabled: bool | None = None
 
@@ -162,7 +162,7 @@ class PersonMe(Schema):
     client: ClientOut
 
 
-class PersonalManagerIn(Schema):
+class PersonalManagerIn(Input):
     employee_id: Id | None
 
 
@@ -174,7 +174,7 @@ class PersonalManagerChangeOut(Schema):
     changed_by: int | None
 
 
-class MoveIn(Schema):
+class MoveIn(Input):
     from_employee_id: Id
     to_employee_id: Id
     dry_run: bool = False
