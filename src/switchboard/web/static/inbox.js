@@ -15,6 +15,7 @@ const form = byId('filters');
 let shell = null;
 let items = [];            // inbox items in display order
 const rows = new Map();    // dialog_id -> <li>
+const shownState = new WeakMap(); // <li> -> the item it shows, as JSON
 let nextCursor = null;
 let generation = 0;
 
@@ -46,15 +47,34 @@ async function refresh() {
     return;
   }
   if (mine !== generation) return;
-  if (items.length > MAX_REFRESH) {
-    // Only the head was read again; keep the older tail as loaded.
+  if (items.length > MAX_REFRESH && page.next_cursor && page.items.length) {
+    // Only the head was read again. Keep, as loaded, the rows that sort after its last one: a
+    // row pushed out of the head by one that moved up is among them, and none is listed twice.
     const head = new Set(page.items.map((item) => item.dialog_id));
-    items = [...page.items, ...items.slice(MAX_REFRESH).filter((i) => !head.has(i.dialog_id))];
+    const edge = page.items[page.items.length - 1];
+    items = [...page.items, ...items.filter((i) => !head.has(i.dialog_id) && after(i, edge))];
   } else {
     items = page.items;
     nextCursor = page.next_cursor;
   }
   render();
+}
+
+// Newest activity first, then the higher dialog id: the server's order (and its cursor's).
+function activityKey(item) {
+  const iso = item.last_activity_at;
+  const fraction = /\.(\d+)/.exec(iso);
+  const micros = fraction ? Number(fraction[1].padEnd(6, '0').slice(3, 6)) : 0;
+  return [Date.parse(iso), micros, item.dialog_id];
+}
+
+function after(item, edge) {
+  const a = activityKey(item);
+  const b = activityKey(edge);
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i] !== b[i]) return a[i] < b[i];
+  }
+  return false;
 }
 
 async function loadMore() {
@@ -73,6 +93,10 @@ async function loadMore() {
   } finally {
     more.disabled = false;
   }
+  // Observing afresh reports whether the sentinel is still in reach (a tall window, a short
+  // page): then the next page follows without waiting for a scroll.
+  sentinel.unobserve(more);
+  sentinel.observe(more);
 }
 
 function render() {
@@ -83,7 +107,13 @@ function render() {
         h('a', { class: 'row-link', href: `/dialogs/${Number(item.dialog_id)}` }));
       rows.set(item.dialog_id, li);
     }
-    fill(li, item);
+    // Only a row whose item changed is rebuilt: with a couple of thousand rows loaded, a live
+    // event touches one or two of them.
+    const state = JSON.stringify(item);
+    if (shownState.get(li) !== state) {
+      fill(li, item);
+      shownState.set(li, state);
+    }
     return li;
   });
   const shown = new Set(items.map((item) => item.dialog_id));
@@ -159,9 +189,10 @@ form.addEventListener('submit', (event) => event.preventDefault());
 form.addEventListener('change', onFiltersChanged);
 byId('f-q').addEventListener('input', debounce(onFiltersChanged, 300));
 more.addEventListener('click', loadMore);
-new IntersectionObserver((entries) => {
+const sentinel = new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting) && nextCursor && !more.disabled) loadMore();
-}, { rootMargin: '400px' }).observe(more);
+}, { rootMargin: '400px' });
+sentinel.observe(more);
 
 shell = await startShell({ onEvent, onReady: refresh });
 refresh();

@@ -1,12 +1,18 @@
 // A dialog's history: the latest page first, older pages as the reader scrolls up, live
 // messages appended without moving what the reader is looking at; and the composer.
+//
+// At most MAX_SHOWN messages are in the DOM: reading far up drops the newest ones below the view
+// (they come back, a page at a time, as the reader scrolls down again), so a history of thousands
+// costs what a few pages cost.
 import { errorText } from './api.js';
 import { debounce, h } from './dom.js';
 import { formatFull, formatTime, t } from './i18n.js';
 
 const PAGE = 50;
+const MAX_SHOWN = 300;
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
+const NEAR_END_PX = 400;
 
 export class MessageList {
   // kindOf(message) -> 'mine' | 'client' | 'staff' | 'system'
@@ -36,12 +42,14 @@ export class MessageList {
   reset(dialogId) {
     this.dialogId = dialogId;
     this.byId = new Map();
-    this.firstId = null;
-    this.lastId = null;
+    this.firstId = null;   // the oldest message shown
+    this.lastId = null;    // the newest message shown
     this.hasOlder = false;
+    this.hasNewer = false; // newer messages exist than the newest shown (dropped, or live)
     this.loading = false;
     this.loaded = false;
-    this.pending = [];
+    this.pending = [];     // live messages that came before the first page
+    this.skipped = [];     // live messages that came while the newest were not shown
     this.items.replaceChildren();
     this.older.hidden = true;
     this.newButton.hidden = true;
@@ -64,17 +72,18 @@ export class MessageList {
     this.firstId = page.items.length ? page.items[0].id : null;
     this.lastId = page.items.length ? page.items[page.items.length - 1].id : null;
     this.hasOlder = Boolean(page.next_cursor);
+    this.hasNewer = false;
     this.older.hidden = !this.hasOlder;
     this.empty.hidden = page.items.length > 0;
     this.loaded = true;
     // Live messages that arrived while the page was on its way.
-    for (const message of this.pending.splice(0)) this.add(message);
+    for (const message of [...this.pending.splice(0), ...this.skipped.splice(0)]) this.add(message);
     this.scrollToBottom();
   }
 
   // After a reconnect: whatever came after the last message shown.
   async catchUp() {
-    if (!this.loaded) return;
+    if (!this.loaded || this.hasNewer) return;  // scrolling down reads them anyway
     if (this.lastId === null) {
       await this.loadLatest();
       return;
@@ -83,7 +92,7 @@ export class MessageList {
     let after = this.lastId;
     for (;;) {
       const page = await this.api(this.url({ after }));
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || this.hasNewer) return;
       for (const message of page.items) this.add(message);
       if (!page.next_cursor || !page.items.length) return;
       after = page.items[page.items.length - 1].id;
@@ -97,28 +106,84 @@ export class MessageList {
     try {
       const page = await this.api(this.url({ before: this.firstId }));
       if (generation !== this.generation) return;
-      const scroller = this.scroller;
-      const height = scroller.scrollHeight;
-      const top = scroller.scrollTop;
       const fragment = document.createDocumentFragment();
       for (const message of page.items) {
         if (!this.byId.has(message.id)) fragment.append(this.render(message));
       }
-      this.items.prepend(fragment);
-      // Keep the messages the reader was looking at exactly where they were.
-      scroller.scrollTop = top + (scroller.scrollHeight - height);
-      if (page.items.length) this.firstId = page.items[0].id;
-      this.hasOlder = Boolean(page.next_cursor);
-      this.older.hidden = !this.hasOlder;
+      this.keepInPlace(() => {
+        this.items.prepend(fragment);
+        if (page.items.length) this.firstId = page.items[0].id;
+        this.hasOlder = Boolean(page.next_cursor);
+        this.older.hidden = !this.hasOlder;
+      });
+      // The newest ones, far below the view, make room; nothing in view moves.
+      if (this.items.children.length > MAX_SHOWN) {
+        while (this.items.children.length > MAX_SHOWN) this.drop(this.items.lastElementChild);
+        this.lastId = Number(this.items.lastElementChild.dataset.id);
+        this.hasNewer = true;
+      }
     } finally {
       this.loading = false;
     }
+  }
+
+  async loadNewer() {
+    if (!this.hasNewer || this.loading || this.lastId === null) return;
+    this.loading = true;
+    const generation = this.generation;
+    try {
+      const page = await this.api(this.url({ after: this.lastId }));
+      if (generation !== this.generation) return;
+      for (const message of page.items) {
+        if (!this.byId.has(message.id)) this.items.append(this.render(message));
+      }
+      if (page.items.length) this.lastId = page.items[page.items.length - 1].id;
+      this.hasNewer = Boolean(page.next_cursor) && page.items.length > 0;
+      // The oldest ones, far above the view, make room.
+      this.keepInPlace(() => {
+        while (this.items.children.length > MAX_SHOWN) this.drop(this.items.firstElementChild);
+        this.firstId = Number(this.items.firstElementChild.dataset.id);
+        if (this.items.children.length >= MAX_SHOWN) this.hasOlder = true;
+        this.older.hidden = !this.hasOlder;
+      });
+    } finally {
+      this.loading = false;
+    }
+    if (!this.hasNewer) {
+      for (const message of this.skipped.splice(0)) this.add(message);
+      if (this.nearBottom() && !this.newButton.hidden) {
+        this.newButton.hidden = true;
+        this.onNewVisible(this.lastId);
+      }
+    }
+  }
+
+  // Changes above the view, made so that what the reader is looking at stays where it was.
+  keepInPlace(change) {
+    const scroller = this.scroller;
+    const height = scroller.scrollHeight;
+    const top = scroller.scrollTop;
+    change();
+    scroller.scrollTop = top + (scroller.scrollHeight - height);
+  }
+
+  drop(li) {
+    this.byId.delete(Number(li.dataset.id));
+    li.remove();
   }
 
   add(message) {
     if (message.dialog_id !== this.dialogId || this.byId.has(message.id)) return;
     if (!this.loaded) {
       this.pending.push(message);
+      return;
+    }
+    // Older than the oldest shown: scrolling up brings it in its place.
+    if (this.hasOlder && this.firstId !== null && message.id < this.firstId) return;
+    if (this.hasNewer && (this.lastId === null || message.id > this.lastId)) {
+      // The reader is far up the history: it waits for them below.
+      this.skipped.push(message);
+      this.newButton.hidden = false;
       return;
     }
     const stick = this.nearBottom() || this.kindOf(message) === 'mine';
@@ -161,14 +226,28 @@ export class MessageList {
   }
 
   scrollToBottom() {
+    if (this.hasNewer) {
+      // The newest messages are not in the DOM: the latest page replaces what is shown.
+      this.generation += 1;
+      this.loading = false;
+      this.hasNewer = false;
+      this.loadLatest().catch(() => { this.hasNewer = true; });
+      return;
+    }
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.newButton.hidden = true;
     this.onNewVisible(this.lastId);
   }
 
   onScroll() {
-    if (this.scroller.scrollTop < NEAR_TOP_PX && this.hasOlder && !this.loading) this.loadOlder();
-    if (this.nearBottom() && !this.newButton.hidden) {
+    const s = this.scroller;
+    if (!this.loading && s.scrollTop < NEAR_TOP_PX && this.hasOlder) {
+      this.loadOlder();
+    } else if (!this.loading && this.hasNewer
+      && s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_END_PX) {
+      this.loadNewer();
+    }
+    if (!this.hasNewer && this.nearBottom() && !this.newButton.hidden) {
       this.newButton.hidden = true;
       this.onNewVisible(this.lastId);
     }
