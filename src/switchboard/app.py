@@ -30,6 +30,7 @@ from switchboard.events.api import router as events_router
 from switchboard.events.broker import make_broker
 from switchboard.events.hub import EventHub
 from switchboard.kit.api import Problem
+from switchboard.kit.bodies import BodyLimitMiddleware, document_body_errors
 from switchboard.kit.errors import (
     DomainError,
     domain_error_handler,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
             schema = original_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components["Problem"] = Problem.model_json_schema()
+            document_body_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -259,7 +259,7 @@ async def my_clients(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/clients/{client_id}", response_model=ClientOut, responses=problems(*AUTHED, 404))
+@router.get("/clients/{client_id}", response_model=ClientOut, responses=problems(*AUTHED, 403, 404))
 async def get_client(client_id: int, uow: UowDep, principal: PrincipalDep) -> ClientOut:
     principal.require_employee()
     client = await client_service.visible_client_txn(uow, principal, client_id)
