@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     event_poll_seconds: float = Field(default=1.0, gt=0)
     # Live connections are refreshed this often; three missed refreshes mean the process died.
     presence_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # Failed logins: after this many in the window, per login and per client address, every
+    # attempt is refused with 429 until the window (from the first failure) has passed.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, else generated once and kept beside the SQLite file."""

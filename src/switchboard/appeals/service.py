@@ -65,7 +65,13 @@ async def close_appeal_txn(uow: Uow, principal: Principal, appeal_id: int) -> Ap
     appeal.closed_at = utcnow()
     engine.record_history_txn(uow, appeal, "closed", reason, appeal.assignee_id, principal.actor)
     audit_txn(
-        uow, principal.actor, "appeal_closed", client_id=appeal.client_id, appeal_id=appeal.id
+        uow,
+        principal.actor,
+        "appeal_closed",
+        employee_id=appeal.assignee_id,
+        client_id=appeal.client_id,
+        appeal_id=appeal.id,
+        reason=reason,
     )
     await uow.session.flush()
     await emit_appeal_event(uow, "appeal.closed", appeal, audience)
@@ -93,10 +99,18 @@ async def transfer_appeal_txn(
     if target_id is None:
         if appeal.status == "queued":
             return appeal
+        holder = appeal.assignee_id
         await engine.apply_txn(
             uow, {appeal.id: appeal}, [Queue(appeal.id, None, policy.RETURNED_BY_EMPLOYEE)], actor
         )
-        audit_txn(uow, actor, "appeal_returned", client_id=appeal.client_id, appeal_id=appeal.id)
+        audit_txn(
+            uow,
+            actor,
+            "appeal_returned",
+            employee_id=holder,
+            client_id=appeal.client_id,
+            appeal_id=appeal.id,
+        )
         await engine.route_general_txn(uow, actor)
         return appeal
     target = await engine.employee_txn(uow, target_id)
@@ -112,6 +126,7 @@ async def transfer_appeal_txn(
             "transfer_target_unavailable",
             "the employee must be active, hold general_chat and be below their limit",
         )
+    previous_holder = appeal.assignee_id if appeal.status == "assigned" else None
     await engine.apply_txn(
         uow, {appeal.id: appeal}, [Assign(appeal.id, target_id, policy.TRANSFERRED)], actor
     )
@@ -122,6 +137,7 @@ async def transfer_appeal_txn(
         client_id=appeal.client_id,
         appeal_id=appeal.id,
         employee_id=target_id,
+        related_employee_id=previous_holder,
     )
     # The previous holder has room again.
     await engine.route_general_txn(uow, actor)

@@ -37,18 +37,31 @@ _DESCRIPTIONS = {
     404: "Unknown, or not visible to the caller",
     409: "A rule of the specification forbids it",
     422: "Invalid input",
+    429: "Too many failed attempts: wait for the seconds of Retry-After",
+}
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the attempt may be made again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {
             "model": Problem,
             "description": _DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
-    }
+        if status in _HEADERS:
+            responses[status]["headers"] = _HEADERS[status]
+    return responses
 
 
 AUTHED = (401, 422)

@@ -15,12 +15,21 @@ class DomainError(Exception):
 
     status: int = 409
 
-    def __init__(self, code: str, detail: str, *, status: int | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         if status is not None:
             self.status = status
+        self.headers = headers
         self.extra = extra
 
 
@@ -46,6 +55,10 @@ class Conflict(DomainError):
 
 class Unavailable(DomainError):
     status = 503
+
+
+class TooManyRequests(DomainError):
+    status = 429
 
 
 TITLES = {
@@ -80,8 +93,9 @@ def problem(
 
 async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem(exc.status, exc.code, exc.detail, headers=headers, **exc.extra)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    headers.update(exc.headers or {})
+    return problem(exc.status, exc.code, exc.detail, headers=headers or None, **exc.extra)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from switchboard.auth import throttle
 from switchboard.auth.principals import PrincipalDep, SettingsDep, SignerDep, UowDep
 from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, NO_CONTROLS, Limit, problems
-from switchboard.kit.errors import NotFound
+from switchboard.kit.errors import NotFound, TooManyRequests, Unauthorized
 from switchboard.kit.pagination import Page, cursor_int, decode_cursor, encode_cursor, keyset_page
 from switchboard.kit.text import fold
 from switchboard.people import clients as client_service
@@ -40,17 +41,41 @@ from switchboard.routing import engine
 router = APIRouter(prefix="/api/v1")
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=problems(401, 422))
+@router.post("/auth/token", response_model=TokenOut, responses=problems(401, 422, 429))
 async def issue_token(
-    body: TokenIn, uow: UowDep, signer: SignerDep, settings: SettingsDep
+    body: TokenIn, request: Request, uow: UowDep, signer: SignerDep, settings: SettingsDep
 ) -> TokenOut:
+    # Behind a proxy, uvicorn's --proxy-headers (FORWARDED_ALLOW_IPS) makes this the client's.
+    address = request.client.host if request.client else None
+    policy = throttle.ThrottlePolicy.from_settings(settings)
+    verdict = await throttle.count_attempt_txn(uow, policy, body.login, address)
+    if not verdict.allowed:
+        await service.login_throttled_txn(
+            uow, body.login, address, verdict.scopes, verdict.retry_after
+        )
+        await uow.commit()
+        raise TooManyRequests(
+            "too_many_attempts",
+            "too many failed logins: try again later",
+            headers={"Retry-After": str(verdict.retry_after)},
+            retry_after=verdict.retry_after,
+        )
+    # The attempt is counted (and visible to every process) before the password is checked.
+    await uow.commit()
     try:
         out = await service.authenticate_txn(
-            uow, signer, body.login, body.password, settings.employee_token_ttl_seconds
+            uow,
+            signer,
+            body.login,
+            body.password,
+            settings.employee_token_ttl_seconds,
+            address=address,
         )
-    except Exception:
+    except Unauthorized:
+        await throttle.forget_expired_txn(uow, policy)
         await uow.commit()  # the failed attempt is audited
         raise
+    await throttle.login_succeeded_txn(uow, body.login, address)
     await uow.commit()
     return out
 

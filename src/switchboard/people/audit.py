@@ -8,6 +8,15 @@ from switchboard.db.session import Uow
 from switchboard.kit.clock import utcnow
 from switchboard.people.models import AuditRecord
 
+# Details never carry secrets (ARCHITECTURE: no tokens or passwords in logs).
+_SECRET_WORDS = ("password", "token", "secret")
+
+
+def _check_no_secrets(details: dict[str, Any]) -> None:
+    for name in details:
+        if any(word in name.lower() for word in _SECRET_WORDS):
+            raise ValueError(f"audit details may not carry {name!r}")
+
 
 def audit_txn(
     uow: Uow,
@@ -15,10 +24,15 @@ def audit_txn(
     action: str,
     *,
     employee_id: int | None = None,
+    related_employee_id: int | None = None,
     client_id: int | None = None,
     **details: Any,
 ) -> None:
-    """Append to the audit trail in the same transaction as the change it describes."""
+    """Append to the audit trail in the same transaction as the change it describes.
+
+    `employee_id` is the employee the change is about; `related_employee_id` a second one (the
+    previous manager, the previous holder). The actor is who did it (`system`: the server)."""
+    _check_no_secrets(details)
     uow.session.add(
         AuditRecord(
             at=utcnow(),
@@ -26,6 +40,7 @@ def audit_txn(
             actor_id=actor.id,
             action=action,
             employee_id=employee_id,
+            related_employee_id=related_employee_id,
             client_id=client_id,
             details=json.dumps(details, ensure_ascii=False, default=str),
         )

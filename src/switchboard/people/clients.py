@@ -206,6 +206,7 @@ async def change_manager_txn(
         "personal_manager_changed",
         client_id=client.id,
         employee_id=new_pm_id,
+        related_employee_id=previous,
         previous_employee_id=previous,
     )
     persons = set(

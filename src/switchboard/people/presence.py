@@ -106,5 +106,5 @@ async def presence_sweep_txn(uow: Uow, heartbeat_seconds: float) -> list[int]:
         .all()
     )
     for employee_id in dark:
-        await service.set_status_txn(uow, Actor.system(), employee_id, "offline")
+        await service.set_status_txn(uow, Actor.system(), employee_id, "offline", cause="presence")
     return list(dark)

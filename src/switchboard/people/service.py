@@ -29,16 +29,55 @@ def employee_out(employee: Employee) -> EmployeeOut:
 
 
 async def authenticate_txn(
-    uow: Uow, signer: TokenSigner, login: str, password: str, ttl_seconds: int
+    uow: Uow,
+    signer: TokenSigner,
+    login: str,
+    password: str,
+    ttl_seconds: int,
+    *,
+    address: str | None = None,
 ) -> TokenOut:
+    """Check a login and password; audit the attempt either way (never the password)."""
     employee = await uow.session.scalar(select(Employee).where(Employee.login == login))
     ok = verify_password(employee.password_hash if employee else None, password)
     if employee is None or not ok or not employee.is_enabled:
-        audit_txn(uow, Actor("system", None), "login_failed", login=login)
+        if employee is None:
+            reason = "unknown_login"
+        elif not ok:
+            reason = "wrong_password"
+        else:
+            reason = "employee_disabled"
+        audit_txn(
+            uow,
+            Actor.system(),
+            "login_failed",
+            employee_id=employee.id if employee else None,
+            login=login,
+            address=address,
+            reason=reason,
+        )
         raise Unauthorized("invalid_credentials", "the login or the password is wrong")
-    audit_txn(uow, Actor("employee", employee.id), "login", employee_id=employee.id)
+    audit_txn(
+        uow, Actor("employee", employee.id), "login", employee_id=employee.id, address=address
+    )
     token, expires_in = signer.issue("employee", employee.id, employee.token_version, ttl_seconds)
     return TokenOut(access_token=token, expires_in=expires_in)
+
+
+async def login_throttled_txn(
+    uow: Uow, login: str, address: str | None, scopes: tuple[str, ...], retry_after: int
+) -> None:
+    employee_id = await uow.session.scalar(select(Employee.id).where(Employee.login == login))
+    audit_txn(
+        uow,
+        Actor.system(),
+        "login_throttled",
+        employee_id=employee_id,
+        login=login,
+        address=address,
+        limits=list(scopes),
+        retry_after=retry_after,
+    )
 
 
 async def get_employee_txn(uow: Uow, employee_id: int) -> Employee:
@@ -83,7 +122,10 @@ async def update_employee_txn(
         raise NotFound("employee_not_found", f"no employee {employee_id}")
     given = data.model_fields_set
     reroute = False
+    changes: dict[str, dict[str, object]] = {}
     if "full_name" in given and data.full_name is not None:
+        if data.full_name != employee.full_name:
+            changes["full_name"] = {"old": employee.full_name, "new": data.full_name}
         employee.full_name = data.full_name
     if "password" in given and data.password is not None:
         employee.password_hash = hash_password(data.password)
@@ -91,10 +133,15 @@ async def update_employee_txn(
         audit_txn(uow, actor, "password_changed", employee_id=employee.id)
     if "general_limit" in given:
         old = employee.general_limit
+        if data.general_limit != old:
+            changes["general_limit"] = {"old": old, "new": data.general_limit}
         employee.general_limit = data.general_limit
         reroute = reroute or data.general_limit is None or old is None or data.general_limit > old
+    if changes:
+        audit_txn(uow, actor, "employee_updated", employee_id=employee.id, changes=changes)
     if "permissions" in given and data.permissions is not None:
         had_general = employee.has("general_chat")
+        previous_permissions = list(employee.permissions)
         employee.permissions = sorted(set(data.permissions))
         audit_txn(
             uow,
@@ -102,6 +149,7 @@ async def update_employee_txn(
             "permissions_changed",
             employee_id=employee.id,
             permissions=employee.permissions,
+            previous_permissions=previous_permissions,
         )
         await uow.session.flush()
         if had_general and not employee.has("general_chat"):
@@ -137,17 +185,22 @@ async def _disable_txn(uow: Uow, actor: Actor, employee: Employee) -> None:
     employee.is_enabled = False
     employee.token_version += 1
     if was_active:
-        await _set_status_row_txn(uow, actor, employee, "offline")
+        await _set_status_row_txn(uow, actor, employee, "offline", cause="employee_disabled")
     audit_txn(uow, actor, "employee_disabled", employee_id=employee.id)
     await uow.session.flush()
     # SPEC 4.7: disabling counts as leaving `active` for routing.
     await engine.employee_left_active_txn(uow, employee.id, actor, disabled=True)
 
 
-async def _set_status_row_txn(uow: Uow, actor: Actor, employee: Employee, status: str) -> None:
+async def _set_status_row_txn(
+    uow: Uow, actor: Actor, employee: Employee, status: str, *, cause: str | None = None
+) -> None:
+    """`cause` says why: `api` (someone chose it), or what made the server do it (`presence`,
+    `employee_disabled`, ...); by default `api` for an employee or a person, `server` else."""
     old = employee.status
     employee.status = status
     employee.status_changed_at = utcnow()
+    cause = cause or ("server" if actor.type == "system" else "api")
     audit_txn(
         uow,
         actor,
@@ -155,7 +208,8 @@ async def _set_status_row_txn(uow: Uow, actor: Actor, employee: Employee, status
         employee_id=employee.id,
         old=old,
         new=status,
-        by_server=actor.type == "system",
+        by_server=cause != "api",
+        cause=cause,
     )
     emit(
         uow,
@@ -171,7 +225,9 @@ async def _set_status_row_txn(uow: Uow, actor: Actor, employee: Employee, status
     )
 
 
-async def set_status_txn(uow: Uow, actor: Actor, employee_id: int, status: str) -> Employee:
+async def set_status_txn(
+    uow: Uow, actor: Actor, employee_id: int, status: str, *, cause: str | None = None
+) -> Employee:
     """Change an employee's status with every routing consequence (SPEC 4.4-4.5, 5.1, 5.4, 6.2)."""
     await uow.lock_routing_txn()
     employee = await engine.employee_txn(uow, employee_id)
@@ -182,7 +238,7 @@ async def set_status_txn(uow: Uow, actor: Actor, employee_id: int, status: str) 
     old = employee.status
     if old == status:
         return employee
-    await _set_status_row_txn(uow, actor, employee, status)
+    await _set_status_row_txn(uow, actor, employee, status, cause=cause)
     await uow.session.flush()
     if old == "active":
         await engine.employee_left_active_txn(uow, employee.id, actor)
@@ -194,14 +250,14 @@ async def set_status_txn(uow: Uow, actor: Actor, employee_id: int, status: str) 
 async def update_settings_txn(uow: Uow, actor: Actor, data: SettingsUpdate) -> RoutingSettings:
     await uow.lock_routing_txn()
     settings = await engine.settings_txn(uow)
-    for name in data.model_fields_set:
+    changes: dict[str, dict[str, object]] = {}
+    for name in sorted(data.model_fields_set):
         value = getattr(data, name)
         if value is None:
             raise BadRequest("validation_error", f"{name}: must not be null")
+        changes[name] = {"old": getattr(settings, name), "new": value}
         setattr(settings, name, value)
-    audit_txn(
-        uow, actor, "settings_changed", **{n: getattr(data, n) for n in data.model_fields_set}
-    )
+    audit_txn(uow, actor, "settings_changed", changes=changes)
     await uow.session.flush()
     await engine.route_general_txn(uow, actor)
     return settings
