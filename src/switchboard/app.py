@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchboard import __version__
 from switchboard.appeals.api import router as appeals_router
+from switchboard.audit.api import router as audit_router
 from switchboard.auth.principals import known_path_ids
 from switchboard.auth.tokens import TokenSigner
 from switchboard.bootstrap import ensure_admin_from_env
@@ -39,6 +40,7 @@ from switchboard.kit.errors import (
     validation_error_handler,
 )
 from switchboard.kit.logs import configure_logging
+from switchboard.kit.security import SecurityHeaders
 from switchboard.maintenance import run_maintenance
 from switchboard.monitoring.metrics import Metrics
 from switchboard.monitoring.requests import RequestContext
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.include_router(people_router, dependencies=ids)
     app.include_router(dialogs_router, dependencies=ids)
     app.include_router(appeals_router, dependencies=ids)
+    app.include_router(audit_router)
     app.include_router(events_router)
     app.include_router(web_router)  # the web UI: /, /login, /inbox, … and /static
 

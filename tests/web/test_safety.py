@@ -80,8 +80,9 @@ async def test_ui_security_headers(server_url: str, ui: UI) -> None:
         assert script.headers["content-type"].startswith("text/javascript")
         assert (await api.get("/static/../pages.py")).status_code == 404
         assert (await api.get("/static/nope.js")).status_code == 404
-        # The API's own responses are left as they were.
-        assert "content-security-policy" not in (await api.get("/healthz")).headers
+        # The API's own responses get a policy that allows nothing at all.
+        health = (await api.get("/healthz")).headers["content-security-policy"]
+        assert health.startswith("default-src 'none'") and "frame-ancestors 'none'" in health
 
 
 async def test_keyboard_login_and_english(world: World, ui: UI) -> None:
