@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg  # type: ignore[import-untyped]
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(asyncpg.PostgresError, _driver_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _driver_error)
     ids = [Depends(known_path_ids)]
     app.include_router(people_router, dependencies=ids)
     app.include_router(dialogs_router, dependencies=ids)
@@ -188,8 +191,20 @@ _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 
 
 def _unreachable(exc: DBAPIError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return _driver_unreachable(exc.orig)
+
+
+def _driver_unreachable(orig: BaseException | None) -> bool:
+    sqlstate = getattr(orig, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
         return True
-    # asyncpg's "connection is closed" and the like.
-    return type(exc.orig).__name__ == "InterfaceError" and "closed" in str(exc.orig)
+    # asyncpg's "the underlying connection is closed" and the like.
+    return type(orig).__name__ == "InterfaceError" and "closed" in str(orig)
+
+
+async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    """asyncpg's own errors, from code that talks to the driver directly."""
+    if _driver_unreachable(exc):
+        return await _database_unavailable(request, exc)
+    log.error("database_error", path=request.url.path, error=str(exc)[:500])
+    return problem(500, "internal_error", "the request could not be completed")

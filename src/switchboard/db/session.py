@@ -68,7 +68,12 @@ class Database:
                 yield uow
             finally:
                 if not uow.committed:
-                    await session.rollback()
+                    try:
+                        await session.rollback()
+                    except Exception:
+                        # The connection is gone (the database rolls back on its own); raising
+                        # here would break a response already on its way, or hide the real error.
+                        await session.invalidate()
 
 
 class Uow:

@@ -37,12 +37,21 @@ def install_redaction() -> None:
             logger.addFilter(RedactTokens())
 
 
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
 def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """The structlog side of the same rule, over every string value of a line."""
+    """The structlog side of the same rule, over every string of a line (tracebacks too)."""
     event_dict.pop("color_message", None)  # uvicorn's terminal copy of the message
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact(value)
+        event_dict[key] = _redact_value(value)
     return event_dict
 
 
@@ -78,14 +87,19 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_event,
     ]
     renderer: Processor
     if wants_json(log_format):
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.dict_tracebacks)
+        # Tracebacks as data, without frame locals: locals hold headers, tokens, message text.
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
     else:
         renderer = structlog.dev.ConsoleRenderer()
+    shared.append(redact_event)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

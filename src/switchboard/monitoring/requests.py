@@ -8,6 +8,8 @@ written while the request runs. Routes are labelled by their template
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
 import uuid
@@ -16,6 +18,7 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.kit.errors import problem
 from switchboard.monitoring.metrics import Metrics
 
 access_log = structlog.get_logger("switchboard.access")
@@ -58,18 +61,26 @@ class RequestContext:
             await self._websocket(scope, receive, send, request_id)
             return
         status = 500
+        responded = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 MutableHeaders(scope=message)[HEADER] = request_id
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
+            except asyncio.CancelledError:
+                # Shutdown ran out of time for this request: say "retry" rather than a bare 500.
+                if not responded:
+                    with contextlib.suppress(Exception):
+                        await _restarting(scope, receive, send_with_id)
+                raise
             except Exception:
                 access_log.exception("request.failed")
                 raise
@@ -108,3 +119,13 @@ class RequestContext:
                     close_code=close_code,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
+
+
+async def _restarting(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem(
+        503,
+        "service_restarting",
+        "the server is restarting; try again",
+        headers={"Retry-After": "1", "Connection": "close"},
+    )
+    await response(scope, receive, send)
