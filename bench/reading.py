@@ -15,8 +15,8 @@ rest closed; each PM has read their PM dialogs up to the 8th message; 0.5% of PM
 invited operator.
 
 Then, against one server process: the Inbox first page and a later cursor page (a manager with
-2,500 dialogs, and a supervisor with 100), the Inbox of an operator holding 3 appeals, a dialog's
-history page, and the supervisor's queue — p50/p95
+2,500 dialogs, and a supervisor with 100), the Inbox of an operator invited into 27 dialogs, a
+dialog's history page, and the supervisor's queue — p50/p95
 over 1,000 requests each (sequential), and `EXPLAIN (ANALYZE, BUFFERS)` of the Inbox and queue
 queries.
 
