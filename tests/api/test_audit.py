@@ -348,7 +348,6 @@ async def test_filters(world: World) -> None:
     assert await _audit(world, action="status_changed", employee_id=two.id) == [
         r for r in statuses if r["employee_id"] == two.id
     ]
-    assert await _audit(world, action="no_such_action") == []
 
     middle = statuses[3]["at"]
     since = await _audit(world, since=middle)
@@ -376,6 +375,8 @@ async def test_filters(world: World) -> None:
         "employee_id=99999999999",
         "client_id=-1",
         "action=Login",
+        "action=no_such_action",
+        "action=false",
         "action=%00",
     ],
 )
@@ -480,7 +481,9 @@ async def test_csv_streams_more_than_one_batch(world: World, app: Any) -> None:
 
 async def test_csv_of_nothing_is_a_header(world: World) -> None:
     rows = _rows(
-        await world.api.get(CSV, params={"action": "nothing_here"}, headers=world.admin.headers)
+        await world.api.get(
+            CSV, params={"action": "appeal_transferred"}, headers=world.admin.headers
+        )
     )
     assert rows == []
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from switchboard.audit.queries import CSV_COLUMNS, AuditFilter, audit_out, csv_row, utc_bound
 from switchboard.audit.schemas import AuditOut
@@ -23,12 +23,25 @@ from switchboard.db.session import Database
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
 from switchboard.kit.pagination import Page, keyset_page
 from switchboard.kit.schemas import MAX_ID
+from switchboard.people.audit import AUDIT_ACTIONS
 from switchboard.people.models import AuditRecord
 
 router = APIRouter(prefix="/api/v1")
 
 CSV_BATCH = 500
-Action = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+def _known_action(value: str) -> str:
+    if value not in AUDIT_ACTIONS:
+        raise ValueError("not an action of the audit trail")
+    return value
+
+
+Action = Annotated[
+    str,
+    AfterValidator(_known_action),
+    WithJsonSchema({"type": "string", "enum": sorted(AUDIT_ACTIONS)}),
+]
 EmployeeFilter = Annotated[
     int | None,
     Query(ge=1, le=MAX_ID, description="Records about this employee, or made by them"),
