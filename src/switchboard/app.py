@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         broker = make_broker(settings.redis_url)
         hub = EventHub(db, poll_interval=settings.event_poll_seconds)
         broker.subscribe(hub.wake)
+        db.event_listeners.append(hub.committed_here)
         db.commit_listeners.append(broker.published)
         app.state.broker = broker
         app.state.hub = hub

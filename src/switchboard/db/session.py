@@ -49,8 +49,17 @@ class Database:
         self.is_sqlite = is_sqlite_url(url)
         # Told the newest event id after every commit that wrote events (the broker).
         self.commit_listeners: list[Callable[[int], None]] = []
+        # Handed the events themselves, with their ids (this process's hub).
+        self.event_listeners: list[Callable[[list[tuple[int, PendingEvent]]], None]] = []
         # Shown the events of every commit (the metrics count assignments by reason).
         self.event_observers: list[Callable[[list[PendingEvent]], None]] = []
+
+    def announce(self, events: list[tuple[int, PendingEvent]]) -> None:
+        """After a commit that wrote events: to this process's hub, then to the broker."""
+        for hand_out in self.event_listeners:
+            hand_out(events)
+        for listener in self.commit_listeners:
+            listener(events[-1][0])
 
     async def dispose(self) -> None:
         await self.engine.dispose()

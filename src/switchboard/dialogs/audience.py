@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from switchboard.appeals.models import Appeal
@@ -12,26 +14,41 @@ from switchboard.people.models import Client
 async def dialog_audience_txn(uow: Uow, dialog_id: int) -> Audience:
     """Who may see a dialog right now (SPEC 7.2-7.3): its person, its manager (PM dialogs),
     invited colleagues, the holder of its open appeal, and supervisors."""
-    row = (
-        await uow.session.execute(
-            select(Dialog.person_id, Dialog.kind, Client.personal_manager_id)
+    return (await dialog_audiences_txn(uow, [dialog_id]))[dialog_id]
+
+
+async def dialog_audiences_txn(uow: Uow, dialog_ids: Collection[int]) -> dict[int, Audience]:
+    """`dialog_audience_txn` for many dialogs in three statements (a routing burst)."""
+    wanted = sorted(set(dialog_ids))
+    audiences: dict[int, Audience] = {}
+    for chunk in _chunks(wanted):
+        rows = await uow.session.execute(
+            select(Dialog.id, Dialog.person_id, Dialog.kind, Client.personal_manager_id)
             .join(Client, Client.id == Dialog.client_id)
-            .where(Dialog.id == dialog_id)
+            .where(Dialog.id.in_(chunk))
         )
-    ).one()
-    employees: set[int] = set()
-    if row.kind == "personal_manager" and row.personal_manager_id is not None:
-        employees.add(row.personal_manager_id)
-    employees.update(
-        (
-            await uow.session.execute(
-                select(Participant.employee_id).where(Participant.dialog_id == dialog_id)
+        for row in rows:
+            employees: set[int] = set()
+            if row.kind == "personal_manager" and row.personal_manager_id is not None:
+                employees.add(row.personal_manager_id)
+            audiences[row.id] = Audience(employee_ids=employees, person_ids={row.person_id})
+        invited = await uow.session.execute(
+            select(Participant.dialog_id, Participant.employee_id).where(
+                Participant.dialog_id.in_(chunk)
             )
-        ).scalars()
-    )
-    holder = await uow.session.scalar(
-        select(Appeal.assignee_id).where(Appeal.dialog_id == dialog_id, Appeal.status == "assigned")
-    )
-    if holder is not None:
-        employees.add(holder)
-    return Audience(employee_ids=employees, person_ids={row.person_id})
+        )
+        for dialog_id, employee_id in invited:
+            audiences[dialog_id].employee_ids.add(employee_id)
+        holders = await uow.session.execute(
+            select(Appeal.dialog_id, Appeal.assignee_id).where(
+                Appeal.dialog_id.in_(chunk), Appeal.status == "assigned"
+            )
+        )
+        for dialog_id, holder in holders:
+            if holder is not None:
+                audiences[dialog_id].employee_ids.add(holder)
+    return audiences
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import structlog
 
 from switchboard.auth.tokens import TokenClaims
-from switchboard.db.session import EVENT_APPEND_LOCK, Database
+from switchboard.db.session import EVENT_APPEND_LOCK, Database, PendingEvent
 from switchboard.dialogs.schemas import MessageAuthor, MessageOut
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Unavailable
+
+log = structlog.get_logger(__name__)
 
 # The dialog, its client's manager, its open appeal (locked, as `dialog_access_txn` locks it),
 # its invitees and a fresh message id. $1 dialog, $2 subject, $3 token version.
@@ -93,6 +96,7 @@ class Stored:
     message: MessageOut
     body: bytes  # the message in its wire shape, as the response and the event carry it
     event_id: int
+    event: PendingEvent
 
 
 async def post_message(
@@ -110,8 +114,9 @@ async def post_message(
             if stored is None:
                 await transaction.rollback()
                 return None
-        except asyncpg.PostgresError:
+        except asyncpg.PostgresError as exc:
             # Nothing was committed: the general path answers.
+            log.warning("hotpath.stepped_aside", error=str(exc)[:300])
             await transaction.rollback()
             return None
         except (asyncpg.InterfaceError, OSError):
@@ -125,8 +130,7 @@ async def post_message(
             raise Unavailable(
                 "database_unavailable", "the database is unreachable; try again shortly"
             ) from exc
-    for listener in db.commit_listeners:
-        listener(stored.event_id)
+    db.announce([(stored.event_id, stored.event)])
     return stored
 
 
@@ -197,4 +201,11 @@ async def _post_txn(
     )
     if event_id is None:  # the client_message_id was used before
         return None
-    return Stored(message, body, int(event_id))
+    event = PendingEvent(
+        type="message.created",
+        data=message.model_dump(mode="json"),
+        dialog_id=dialog_id,
+        employee_ids=employees,
+        person_ids={row["person_id"]},
+    )
+    return Stored(message, body, int(event_id), event)

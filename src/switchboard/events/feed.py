@@ -76,17 +76,19 @@ async def events_for_txn(uow: Uow, reader: Reader, after: int, limit: int) -> li
 async def all_events_after_txn(uow: Uow, after: int, limit: int) -> list[FeedEvent]:
     """Every event with id > after, with its audience: what a process fans out."""
     events = (
-        (
-            await uow.session.execute(
-                select(EventRecord)
-                .where(EventRecord.id > after)
-                .order_by(EventRecord.id)
-                .limit(limit)
+        await uow.session.execute(
+            select(
+                EventRecord.id,
+                EventRecord.type,
+                EventRecord.data,
+                EventRecord.supervisors,
+                EventRecord.all_employees,
             )
+            .where(EventRecord.id > after)
+            .order_by(EventRecord.id)
+            .limit(limit)
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     if not events:
         return []
     ids = [e.id for e in events]

@@ -8,7 +8,7 @@ import contextlib
 
 import structlog
 
-from switchboard.db.session import Database
+from switchboard.db.session import Database, PendingEvent
 from switchboard.events.feed import FeedEvent, Reader, all_events_after_txn, last_event_id_txn
 
 log = structlog.get_logger(__name__)
@@ -39,6 +39,7 @@ class EventHub:
         self.last_id = 0
         self.announced = 0  # the newest id known committed (told by a commit or by Redis)
         self.subscribers: set[Subscriber] = set()
+        self._must_read = True  # told "look at the database" without an id
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -54,8 +55,41 @@ class EventHub:
                 await self._task
 
     def wake(self, event_id: int = 0) -> None:
-        self.announced = max(self.announced, event_id)
+        if event_id:
+            self.announced = max(self.announced, event_id)
+        else:
+            self._must_read = True
         self._wake.set()
+
+    def committed_here(self, events: list[tuple[int, PendingEvent]]) -> None:
+        """Events this process just committed: when they follow on from the last one handed
+        out, hand them out from memory — no read. Otherwise (another process's events came in
+        between, or a rolled-back id left a gap) the database decides."""
+        if not events or events[-1][0] <= self.last_id:
+            return
+        if events[0][0] != self.last_id + 1:
+            self.wake(events[-1][0])
+            return
+        for event_id, pending in events:
+            recipients = frozenset(
+                [("e", e) for e in pending.employee_ids] + [("p", p) for p in pending.person_ids]
+            )
+            self._offer(
+                FeedEvent(
+                    event_id,
+                    pending.type,
+                    pending.data,
+                    pending.supervisors,
+                    pending.all_employees,
+                    recipients,
+                )
+            )
+        self.last_id = events[-1][0]
+        self.announced = max(self.announced, self.last_id)
+
+    def _offer(self, event: FeedEvent) -> None:
+        for subscriber in list(self.subscribers):
+            subscriber.offer(event)
 
     def subscribe(self, reader: Reader) -> Subscriber:
         subscriber = Subscriber(reader)
@@ -67,9 +101,14 @@ class EventHub:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                self._must_read = True  # a process that cannot tell us (no Redis) may have
             self._wake.clear()
+            if not self._must_read and self.announced <= self.last_id:
+                continue  # everything announced was handed out from memory
+            self._must_read = False
             try:
                 await self.deliver_new()
             except Exception as exc:  # the database is away: try again on the next tick
@@ -85,8 +124,9 @@ class EventHub:
             async with self.db.uow() as uow:
                 events = await all_events_after_txn(uow, self.last_id, PAGE)
             for event in events:
-                for subscriber in list(self.subscribers):
-                    subscriber.offer(event)
+                if event.id <= self.last_id:
+                    continue  # handed out from memory meanwhile
+                self._offer(event)
                 self.last_id = event.id
             if len(events) < PAGE:
                 return
