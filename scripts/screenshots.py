@@ -2,7 +2,7 @@
 """Regenerate docs/img/*.png — the web UI on the demo bank — for the README.
 
 Loads the demo data into a fresh SQLite file, serves it, and photographs the Inbox, a dialog,
-the client's chat, the queue and the personal-managers page in Debian's Chromium
+«Мои клиенты», the client's chat, the queue and the personal-managers page in Debian's Chromium
 (`/usr/bin/chromium`; Playwright never downloads a browser here).
 
     python scripts/screenshots.py [--out docs/img] [--width 1280] [--height 800]
@@ -121,6 +121,12 @@ def shoot(url: str, out: Path, width: int, height: int) -> list[Path]:
         page.wait_for_selector(".history-item")
         settle(page)
         save(page, "dialog")
+
+        # «Мои клиенты»: her clients, each person's chat one click (or Enter) away.
+        page.goto(f"{url}/my-clients")
+        page.wait_for_selector(".client-card")
+        settle(page)
+        save(page, "my-clients")
 
         # The client's chat: a client of Игорь Волков (offline) whose appeal waits for him.
         page = context_page()

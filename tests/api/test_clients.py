@@ -304,6 +304,20 @@ async def test_my_clients_paging(world: World) -> None:
     problem(await world.api.get("/api/v1/me/clients?limit=201", headers=manager.headers), 422)
 
 
+async def test_my_clients_search_by_name(world: World) -> None:
+    manager = await world.manager()
+    ural = await world.client(kind="legal_entity", name="АО «Уральские станки»", manager=manager)
+    await world.client(name="Павел Новиков", manager=manager)
+    await world.client(name="Уральский клиент другого", manager=await world.manager())
+    url = f"/api/v1/me/clients?q={quote('УРАЛ')}"
+    body = ok(await world.api.get(url, headers=manager.headers), 200)
+    assert [c["id"] for c in body["items"]] == [ural.id]
+    # LIKE's own characters are searched for literally.
+    body = ok(await world.api.get("/api/v1/me/clients?q=%25", headers=manager.headers), 200)
+    assert body["items"] == []
+    problem(await world.api.get("/api/v1/me/clients?q=%00", headers=manager.headers), 422)
+
+
 async def test_my_clients_empty_for_non_manager(world: World) -> None:
     await world.client(manager=await world.manager())
     emp = await world.operator()

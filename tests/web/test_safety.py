@@ -62,7 +62,15 @@ async def test_ui_security_headers(server_url: str, ui: UI) -> None:
     assert ran is False
     await ui.shot(page, "login")
     async with httpx.AsyncClient(base_url=server_url) as api:
-        for path in ("/login", "/inbox", "/dialogs/1", "/queue", "/managers", "/chat"):
+        for path in (
+            "/login",
+            "/inbox",
+            "/dialogs/1",
+            "/queue",
+            "/managers",
+            "/my-clients",
+            "/chat",
+        ):
             response = await api.get(path)
             assert response.status_code == 200, path
             assert response.headers["content-type"].startswith("text/html")

@@ -241,16 +241,18 @@ async def list_clients(
 
 @router.get("/me/clients", response_model=Page[MeClient], responses=problems(*AUTHED, 403))
 async def my_clients(
-    uow: UowDep, principal: PrincipalDep, limit: Limit = DEFAULT_PAGE, cursor: str | None = None
+    uow: UowDep,
+    principal: PrincipalDep,
+    q: str | None = Query(default=None, max_length=200, pattern=NO_CONTROLS),
+    limit: Limit = DEFAULT_PAGE,
+    cursor: str | None = None,
 ) -> Page[MeClient]:
     employee = principal.require_employee()
-    page, next_cursor = await keyset_page(
-        uow.session,
-        select(Client).where(Client.personal_manager_id == employee.id),
-        Client.id,
-        cursor,
-        limit,
-    )
+    stmt = select(Client).where(Client.personal_manager_id == employee.id)
+    if q:
+        escaped = fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Client.name_folded.like(f"%{escaped}%", escape="\\"))
+    page, next_cursor = await keyset_page(uow.session, stmt, Client.id, cursor, limit)
     items: list[MeClient] = []
     for client in page:
         persons = await uow.session.execute(

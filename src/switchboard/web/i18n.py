@@ -16,6 +16,7 @@ _RU: dict[str, str] = {
     "nav_queue": "Очередь",
     "nav_managers": "Персональные менеджеры",
     "nav_chat": "Клиентский чат",
+    "nav_my_clients": "Мои клиенты",
     "status_label": "Мой статус",
     "status_active": "Активен",
     "status_break": "Перерыв",
@@ -175,6 +176,18 @@ _RU: dict[str, str] = {
     "demo_login_title": "Сотрудник, выдающий токен",
     "demo_search": "Клиент",
     "demo_choose_person": "Писать от имени",
+    "my_clients_title": "Мои клиенты",
+    "my_clients_hint": "Клиенты, чей вы персональный менеджер. Написать в чат можно и первым:"
+    " обращение будет вашим.",
+    "my_clients_list": "Клиенты",
+    "my_clients_empty": "У вас пока нет клиентов",
+    "my_clients_persons": "Представители клиента {name}",
+    "my_clients_no_persons": "У клиента нет представителей",
+    "my_clients_open": "Открыть чат",
+    "my_clients_start": "Написать первым",
+    "my_clients_open_named": "Открыть чат с {name}",
+    "my_clients_start_named": "Написать первым: {name}",
+    "my_clients_person_disabled": "доступ закрыт",
 }
 
 _EN: dict[str, str] = {
@@ -185,6 +198,7 @@ _EN: dict[str, str] = {
     "nav_queue": "Queue",
     "nav_managers": "Personal managers",
     "nav_chat": "Client chat",
+    "nav_my_clients": "My clients",
     "status_label": "My status",
     "status_active": "Active",
     "status_break": "Break",
@@ -344,6 +358,18 @@ _EN: dict[str, str] = {
     "demo_login_title": "Employee issuing the token",
     "demo_search": "Client",
     "demo_choose_person": "Write as",
+    "my_clients_title": "My clients",
+    "my_clients_hint": "The clients whose personal manager you are. You may write first:"
+    " the appeal is then yours.",
+    "my_clients_list": "Clients",
+    "my_clients_empty": "You have no clients yet",
+    "my_clients_persons": "Representatives of {name}",
+    "my_clients_no_persons": "The client has no representatives",
+    "my_clients_open": "Open chat",
+    "my_clients_start": "Write first",
+    "my_clients_open_named": "Open the chat with {name}",
+    "my_clients_start_named": "Write first: {name}",
+    "my_clients_person_disabled": "access ended",
 }
 
 _TABLES = {"ru": _RU, "en": _EN}

@@ -126,6 +126,11 @@ async def managers_page(request: Request) -> HTMLResponse:
     return _page(request, "managers.html", "managers")
 
 
+@router.get("/my-clients")
+async def my_clients_page(request: Request) -> HTMLResponse:
+    return _page(request, "my-clients.html", "my-clients")
+
+
 @router.get("/chat")
 async def chat_page(request: Request) -> HTMLResponse:
     return _page(request, "chat.html", "chat")

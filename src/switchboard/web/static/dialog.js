@@ -358,4 +358,9 @@ try {
   if (error instanceof ApiError && error.status === 404) lose();
   else toast(errorText(error));
 }
+// From «Мои клиенты»: the manager came here to write, possibly first.
+if (location.hash === '#compose') {
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!gone) composer.textarea.focus();
+}
 if (!gone) await loadInfo();
