@@ -14,7 +14,7 @@ from switchboard.appeals.schemas import (
     QueuePerson,
     TransferIn,
 )
-from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.appeals.serialize import appeal_out_txn, load_employees_txn
 from switchboard.auth.principals import PrincipalDep, UowDep
 from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
@@ -107,6 +107,9 @@ async def queue(
     if after is not None:
         stmt = stmt.where(Appeal.id > after)
     rows = (await uow.session.execute(stmt)).all()
+    _employees = await load_employees_txn(  # held while the rows are serialised
+        uow, [a.assignee_id for a, _, _ in rows] + [a.waiting_for_id for a, _, _ in rows]
+    )
     now = utcnow()
     items: list[QueueItem] = []
     for appeal, client, person in rows[:limit]:

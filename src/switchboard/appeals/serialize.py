@@ -1,10 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
 from switchboard.appeals.models import Appeal
 from switchboard.appeals.schemas import AppealOut
 from switchboard.db.session import Uow
 from switchboard.kit.schemas import EmployeeRef
 from switchboard.people.models import Employee
+
+
+async def load_employees_txn(uow: Uow, ids: Iterable[int | None]) -> list[Employee]:
+    """Bring a page's employees into the session in one query, so that the `session.get` of
+    each row's serialisation finds them there. Keep the answer while serialising: the
+    session's identity map holds its objects weakly."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    return list(
+        (await uow.session.execute(select(Employee).where(Employee.id.in_(wanted)))).scalars()
+    )
 
 
 async def employee_ref_txn(uow: Uow, employee_id: int | None) -> EmployeeRef | None:

@@ -55,9 +55,12 @@ class Database:
         self.event_observers: list[Callable[[list[PendingEvent]], None]] = []
 
     def announce(self, events: list[tuple[int, PendingEvent]]) -> None:
-        """After a commit that wrote events: to this process's hub, then to the broker."""
+        """After a commit that wrote events: to this process's hub (the events themselves), to
+        the observers (metrics), then to the broker (the newest id)."""
         for hand_out in self.event_listeners:
             hand_out(events)
+        for observer in self.event_observers:
+            observer([event for _, event in events])
         for listener in self.commit_listeners:
             listener(events[-1][0])
 
@@ -67,12 +70,7 @@ class Database:
     @asynccontextmanager
     async def uow(self) -> AsyncIterator[Uow]:
         async with self.sessionmaker() as session:
-            uow = Uow(
-                session,
-                is_sqlite=self.is_sqlite,
-                listeners=self.commit_listeners,
-                observers=self.event_observers,
-            )
+            uow = Uow(session, is_sqlite=self.is_sqlite, database=self)
             try:
                 yield uow
             finally:
@@ -97,12 +95,10 @@ class Uow:
         session: AsyncSession,
         *,
         is_sqlite: bool,
-        listeners: list[Callable[[int], None]] | None = None,
-        observers: list[Callable[[list[PendingEvent]], None]] | None = None,
+        database: Database | None = None,
     ) -> None:
         self.session = session
-        self._listeners = listeners or []
-        self._observers = observers or []
+        self._database = database
         self.is_sqlite = is_sqlite
         self.events: list[PendingEvent] = []
         self.committed = False
@@ -135,12 +131,8 @@ class Uow:
         self.committed = True
         events, self.events = self.events, []
         self._routing_locked = False
-        if events:
-            for observer in self._observers:
-                observer(events)
-        if ids:
-            for listener in self._listeners:
-                listener(ids[-1])
+        if ids and self._database is not None:
+            self._database.announce(list(zip(ids, events, strict=True)))
         return ids
 
     async def rollback(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, union
 
 from switchboard.appeals.models import Appeal
-from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.appeals.serialize import appeal_out_txn, load_employees_txn
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
 from switchboard.dialogs.schemas import DialogClient, DialogPerson, InboxItem
@@ -21,17 +21,23 @@ from switchboard.kit.text import fold
 from switchboard.people.models import Client, Employee, Person
 
 
-def works_on(employee_id: int):  # type: ignore[no-untyped-def]
-    """SQL condition: the employee is the responsible PM, invited, or holds the open appeal."""
-    return or_(
-        and_(Dialog.kind == "personal_manager", Client.personal_manager_id == employee_id),
-        exists().where(Participant.dialog_id == Dialog.id, Participant.employee_id == employee_id),
-        exists().where(
-            Appeal.dialog_id == Dialog.id,
-            Appeal.status == "assigned",
-            Appeal.assignee_id == employee_id,
-        ),
+def works_on(employee_id: int) -> ColumnElement[bool]:
+    """SQL condition: the employee is the responsible PM, invited, or holds the open appeal.
+
+    A set of dialog ids built from three indexed look-ups, not an OR tested on every dialog:
+    the planner can then start from the employee's few dialogs instead of walking them all in
+    activity order.
+    """
+    managed = (
+        select(Dialog.id)
+        .join(Client, Client.id == Dialog.client_id)
+        .where(Dialog.kind == "personal_manager", Client.personal_manager_id == employee_id)
     )
+    invited = select(Participant.dialog_id).where(Participant.employee_id == employee_id)
+    held = select(Appeal.dialog_id).where(
+        Appeal.status == "assigned", Appeal.assignee_id == employee_id
+    )
+    return Dialog.id.in_(union(managed, invited, held))
 
 
 async def inbox_txn(
@@ -125,6 +131,12 @@ async def inbox_txn(
             await uow.session.execute(select(Message).where(Message.id.in_(message_ids)))
         ).scalars()
     }
+    _employees = await load_employees_txn(  # held while the rows are serialised
+        uow,
+        [a.assignee_id for a in appeals.values()]
+        + [a.waiting_for_id for a in appeals.values()]
+        + [m.author_employee_id for m in last_messages.values()],
+    )
     items: list[InboxItem] = []
     for dialog, client, person, count in rows:
         appeal = appeals.get(dialog.id)
