@@ -28,6 +28,7 @@ from switchboard.bootstrap import ensure_admin_from_env
 from switchboard.config import Settings, get_settings
 from switchboard.db.session import Database
 from switchboard.dialogs.api import router as dialogs_router
+from switchboard.dialogs.hotpath import MessageLane
 from switchboard.events.api import router as events_router
 from switchboard.events.broker import make_broker
 from switchboard.events.hub import EventHub
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_middleware(MessageLane, state=app.state)  # innermost: see dialogs/hotpath.py
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(DomainError, domain_error_handler)

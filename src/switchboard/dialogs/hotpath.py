@@ -15,17 +15,22 @@ written and the general path, which is the reference, handles the request.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import structlog
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from switchboard.auth.tokens import TokenClaims
+from switchboard.auth.tokens import TokenClaims, TokenSigner
 from switchboard.db.session import EVENT_APPEND_LOCK, Database, PendingEvent
-from switchboard.dialogs.schemas import MessageAuthor, MessageOut
+from switchboard.dialogs.schemas import MessageAuthor, MessageIn, MessageOut
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import Unavailable
+from switchboard.kit.errors import Unavailable, problem
 
 log = structlog.get_logger(__name__)
 
@@ -209,3 +214,89 @@ async def _post_txn(
         person_ids={row["person_id"]},
     )
     return Stored(message, body, int(event_id), event)
+
+
+class MessageLane:
+    """`POST /api/v1/dialogs/{id}/messages` in front of the framework's routing and
+    dependencies, which cost more than the fast path itself. Innermost of the application's
+    middleware, so request ids, logs, metrics, body limits and security headers apply as for any
+    request. Whatever the fast path does not take — bad JSON, another content type, no or a bad
+    token, the cases `post_message` gives up on — goes on to the API with its body replayed, and
+    the endpoint answers it."""
+
+    PATH = re.compile(r"/api/v1/dialogs/([1-9][0-9]{0,8})/messages")
+    ROUTE = SimpleNamespace(path="/api/v1/dialogs/{dialog_id}/messages")  # for logs and metrics
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state  # the application's: its database and token signer, once started
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = self.PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        try:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+        except HTTPException as exc:  # over the body limit: the API words the answer
+            await self.app(scope, _failing(exc), send)
+            return
+        try:
+            stored = await self._try(scope, int(match.group(1)), messages)
+        except Unavailable as exc:
+            answer = problem(exc.status, exc.code, exc.detail, headers={"Retry-After": "2"})
+            await answer(scope, _replay([], receive), send)
+            return
+        if stored is None:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        scope["route"] = self.ROUTE
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(stored.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": stored.body})
+
+    async def _try(self, scope: Scope, dialog_id: int, messages: list[Message]) -> Stored | None:
+        headers = dict(scope["headers"])
+        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+            return None
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        signer: TokenSigner = self.state.signer
+        claims = signer.verify(token.strip()) if scheme.lower() == "bearer" else None
+        if claims is None:
+            return None
+        try:
+            body = MessageIn.model_validate_json(b"".join(m.get("body", b"") for m in messages))
+        except ValidationError:
+            return None
+        return await post_message(
+            self.state.db, claims, dialog_id, body.text, body.client_message_id
+        )
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _failing(exc: HTTPException) -> Receive:
+    async def failing() -> Message:
+        raise exc
+
+    return failing
