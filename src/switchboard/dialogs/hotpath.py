@@ -10,6 +10,9 @@ It only ever takes the plain road. Anything else — SQLite, no open appeal (rou
 or a dialog the caller may not use (the general path words the error), a `client_message_id`
 seen before (the general path answers with the stored message) — gives up before anything is
 written and the general path, which is the reference, handles the request.
+
+`MessageLane` runs it in front of the framework's routing and dependency resolution, which would
+otherwise cost more than the fast path itself (docs/performance.md).
 """
 
 from __future__ import annotations
