@@ -182,11 +182,14 @@ async def _stream(
             if overflow in done:
                 await _close(websocket, CLOSE_TOO_SLOW, "too far behind: reconnect with after=")
                 return
-            event = getter.result()
-            if event.id <= cursor:
-                continue
-            await websocket.send_json(event.wire())
-            cursor = event.id
+            # What queued up meanwhile goes out without a task and a wait per event.
+            events = [getter.result()]
+            while not subscriber.queue.empty():
+                events.append(subscriber.queue.get_nowait())
+            for event in events:
+                if event.id > cursor:
+                    await websocket.send_text(event.wire_text)
+                    cursor = event.id
     finally:
         for task in (receiver, revalidator, overflow):
             task.cancel()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select
@@ -44,6 +46,11 @@ class FeedEvent:
 
     def wire(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "data": self.data}
+
+    @cached_property
+    def wire_text(self) -> str:
+        """The wire shape as JSON, encoded once for every connection that gets it."""
+        return json.dumps(self.wire(), ensure_ascii=False, separators=(",", ":"))
 
 
 def _visible_to(reader: Reader, after: int) -> ColumnElement[bool]:

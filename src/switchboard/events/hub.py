@@ -39,6 +39,10 @@ class EventHub:
         self.last_id = 0
         self.announced = 0  # the newest id known committed (told by a commit or by Redis)
         self.subscribers: set[Subscriber] = set()
+        # The same connections by who may see what: an event costs its audience, not everyone.
+        self._by_reader: dict[tuple[str, int], set[Subscriber]] = {}
+        self._supervisors: set[Subscriber] = set()
+        self._employees: set[Subscriber] = set()
         self._must_read = True  # told "look at the database" without an id
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -88,16 +92,37 @@ class EventHub:
         self.announced = max(self.announced, self.last_id)
 
     def _offer(self, event: FeedEvent) -> None:
-        for subscriber in list(self.subscribers):
-            subscriber.offer(event)
+        if event.all_employees:
+            targets = set(self._employees)
+        elif event.supervisors:
+            targets = set(self._supervisors)
+        else:
+            targets = set()
+        for reader in event.recipients:
+            targets.update(self._by_reader.get(reader, ()))
+        for subscriber in targets:
+            subscriber.offer(event)  # which checks `may_see` once more
 
     def subscribe(self, reader: Reader) -> Subscriber:
         subscriber = Subscriber(reader)
         self.subscribers.add(subscriber)
+        self._by_reader.setdefault((reader.type, reader.id), set()).add(subscriber)
+        if reader.type == "e":
+            self._employees.add(subscriber)
+            if reader.supervisor:
+                self._supervisors.add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        key = (subscriber.reader.type, subscriber.reader.id)
+        same = self._by_reader.get(key)
+        if same is not None:
+            same.discard(subscriber)
+            if not same:
+                del self._by_reader[key]
+        self._employees.discard(subscriber)
+        self._supervisors.discard(subscriber)
 
     async def _run(self) -> None:
         while True:
