@@ -8,7 +8,7 @@ from switchboard.appeals.models import Appeal
 from switchboard.appeals.schemas import AppealOut
 from switchboard.db.session import Uow
 from switchboard.kit.schemas import EmployeeRef
-from switchboard.people.models import Employee
+from switchboard.people.models import Employee, Person
 
 
 async def load_employees_txn(uow: Uow, ids: Iterable[int | None]) -> list[Employee]:
@@ -21,6 +21,15 @@ async def load_employees_txn(uow: Uow, ids: Iterable[int | None]) -> list[Employ
     return list(
         (await uow.session.execute(select(Employee).where(Employee.id.in_(wanted)))).scalars()
     )
+
+
+async def load_persons_txn(uow: Uow, ids: Iterable[int | None]) -> list[Person]:
+    """As `load_employees_txn`, for the persons a page names."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    rows = await uow.session.execute(select(Person).where(Person.id.in_(wanted)))
+    return list(rows.scalars())
 
 
 async def employee_ref_txn(uow: Uow, employee_id: int | None) -> EmployeeRef | None:

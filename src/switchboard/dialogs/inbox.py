@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, union
 
 from switchboard.appeals.models import Appeal
-from switchboard.appeals.serialize import appeal_out_txn, load_employees_txn
+from switchboard.appeals.serialize import appeal_out_txn, load_employees_txn, load_persons_txn
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Message, Participant, ReadMark
 from switchboard.dialogs.schemas import DialogClient, DialogPerson, InboxItem
@@ -104,7 +104,18 @@ async def inbox_txn(
         .scalar_subquery()
     )
     stmt = (
-        select(Dialog, Client, Person, unread_count)
+        select(
+            Dialog.id,
+            Dialog.kind,
+            Dialog.last_activity_at,
+            Dialog.last_message_id,
+            Client.id.label("client_id"),
+            Client.kind.label("client_kind"),
+            Client.name.label("client_name"),
+            Person.id.label("person_id"),
+            Person.name.label("person_name"),
+            unread_count.label("unread"),
+        )
         .join(Client, Client.id == Dialog.client_id)
         .join(Person, Person.id == Dialog.person_id)
         .where(true(), *conditions)
@@ -115,8 +126,8 @@ async def inbox_txn(
     more = len(rows) > limit
     rows = rows[:limit]
     # The page's open appeals and last messages in two queries, not two per row.
-    dialog_ids = [row[0].id for row in rows]
-    message_ids = [row[0].last_message_id for row in rows if row[0].last_message_id]
+    dialog_ids = [row.id for row in rows]
+    message_ids = [row.last_message_id for row in rows if row.last_message_id]
     appeals = {
         a.dialog_id: a
         for a in (
@@ -137,25 +148,28 @@ async def inbox_txn(
         + [a.waiting_for_id for a in appeals.values()]
         + [m.author_employee_id for m in last_messages.values()],
     )
+    _authors = await load_persons_txn(  # held while the rows are serialised
+        uow, [m.author_person_id for m in last_messages.values()]
+    )
     items: list[InboxItem] = []
-    for dialog, client, person, count in rows:
-        appeal = appeals.get(dialog.id)
-        last = last_messages.get(dialog.last_message_id) if dialog.last_message_id else None
+    for row in rows:
+        appeal = appeals.get(row.id)
+        last = last_messages.get(row.last_message_id) if row.last_message_id else None
         items.append(
             InboxItem(
-                dialog_id=dialog.id,
-                kind=dialog.kind,
-                label=dialog_label(dialog.kind, lang),
-                client=DialogClient(id=client.id, kind=client.kind, name=client.name),
-                person=DialogPerson(id=person.id, name=person.name),
+                dialog_id=row.id,
+                kind=row.kind,
+                label=dialog_label(row.kind, lang),
+                client=DialogClient(id=row.client_id, kind=row.client_kind, name=row.client_name),
+                person=DialogPerson(id=row.person_id, name=row.person_name),
                 last_message=await message_out_txn(uow, last) if last else None,
-                last_activity_at=dialog.last_activity_at,
-                unread_count=int(count or 0),
+                last_activity_at=row.last_activity_at,
+                unread_count=int(row.unread or 0),
                 open_appeal=await appeal_out_txn(uow, appeal) if appeal else None,
             )
         )
     next_cursor = None
     if more and rows:
-        tail = rows[-1][0]
+        tail = rows[-1]
         next_cursor = encode_cursor({"at": tail.last_activity_at.isoformat(), "id": tail.id})
     return items, next_cursor

@@ -386,11 +386,16 @@ async def sweep_txn(uow: Uow) -> int:
     """
     await uow.lock_routing_txn()
     actor = Actor.system()
+    # Only those whose manager is active now: appeals waiting for an absent manager are the
+    # normal state of a big bank, and reading them all on every pass would be the sweep's cost.
+    active_managers = select(Employee.id).where(
+        Employee.status == "active", Employee.is_enabled.is_(True)
+    )
     waiting = await _open_appeals_with_pm(
         uow,
         Appeal.status == "queued",
         Appeal.kind == "personal_manager",
-        Client.personal_manager_id.is_not(None),
+        Client.personal_manager_id.in_(active_managers),
     )
     active = await _active_map(uow, [pm for _, pm in waiting])
     decisions: list[Decision] = []
