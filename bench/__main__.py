@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import delivery, ingest, reading, routing, twoproc
+from bench import delivery, ingest, reading, routing, soak, twoproc
 from bench.common import DEFAULT_PG, Result, print_results
 
 WORKLOADS = ("ingest", "delivery", "routing", "reading", "twoproc")
@@ -34,8 +34,8 @@ def main() -> None:
         "workloads",
         nargs="*",
         default=["all"],
-        choices=["all", *WORKLOADS],
-        help="which workloads to run (default: all)",
+        choices=["all", *WORKLOADS, "soak"],
+        help="which workloads to run (default: all; soak only when named)",
     )
     parser.add_argument("--quick", action="store_true", help="short runs and small data")
     parser.add_argument(
@@ -55,6 +55,10 @@ def main() -> None:
         help="reading: measure on the kept database of the same scale instead of rebuilding",
     )
     parser.add_argument("--employees", type=int, default=None, help="delivery: employees connected")
+    parser.add_argument("--rate", type=float, default=250.0, help="soak: messages a second offered")
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/7", help="soak: Redis for the two processes"
+    )
     args = parser.parse_args()
     chosen = set(WORKLOADS) if "all" in args.workloads else set(args.workloads)
     quick = args.quick
@@ -62,6 +66,9 @@ def main() -> None:
     employees = args.employees or (100 if quick else delivery.EMPLOYEES)
     rates = (50, 200) if quick else delivery.RATES
     results: list[Result] = []
+    if "soak" in args.workloads:
+        soak_seconds = args.seconds if args.seconds is not None else (60.0 if quick else 600.0)
+        results += soak.run(args.pg, args.redis, soak_seconds, args.rate)
     if "ingest" in chosen:
         results += _ingest_results(ingest.run(args.pg, seconds))
     if "delivery" in chosen:
