@@ -296,7 +296,10 @@ def add_dialogs_with_open_appeals(
             )
             history.append((a, routed, "assigned", reason, holder, *actor))
         messages.append((m, d, a, "person", party.person_id, f"question {d}", routed))
-        dialogs.append((d, party.person_id, party.client_id, kind, opened, m, routed, routed))
+        responsible = party.manager_id if kind == "personal_manager" else None
+        dialogs.append(
+            (d, party.person_id, party.client_id, kind, responsible, opened, m, routed, routed)
+        )
         marks.append((d, "person", party.person_id, m))
     copy_rows(
         cur,
@@ -306,6 +309,7 @@ def add_dialogs_with_open_appeals(
             "person_id",
             "client_id",
             "kind",
+            "responsible_id",
             "created_at",
             "last_message_id",
             "last_message_at",
@@ -361,9 +365,25 @@ def add_dialogs(
     copy_rows(
         cur,
         "dialogs",
-        ["id", "person_id", "client_id", "kind", "created_at", "last_activity_at"],
+        [
+            "id",
+            "person_id",
+            "client_id",
+            "kind",
+            "responsible_id",
+            "created_at",
+            "last_activity_at",
+        ],
         (
-            (d, p.person_id, p.client_id, kind, clock.tick(), clock.at)
+            (
+                d,
+                p.person_id,
+                p.client_id,
+                kind,
+                p.manager_id if kind == "personal_manager" else None,
+                clock.tick(),
+                clock.at,
+            )
             for d, p in zip(ids, parties, strict=True)
         ),
     )

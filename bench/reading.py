@@ -195,10 +195,11 @@ def generate(url: str, shape: Shape) -> float:
         # Dialog d: person (d + 1) / 2; odd d general, even d personal_manager.
         (
             "dialogs",
-            """INSERT INTO dialogs (id, person_id, client_id, kind, created_at, last_message_id,
-                last_message_at, last_activity_at)
+            f"""INSERT INTO dialogs (id, person_id, client_id, kind, responsible_id, created_at,
+                last_message_id, last_message_at, last_activity_at)
             SELECT d, (d + 1) / 2, (d + 1) / 2,
                 CASE WHEN d %% 2 = 1 THEN 'general' ELSE 'personal_manager' END,
+                CASE WHEN d %% 2 = 0 THEN {pm_of_person.replace("g", "((d + 1) / 2)")} END,
                 t - interval '30 days', d * 10, t, t
             FROM (SELECT d, now() - interval '1 second' * ((d::bigint * 7919) %% 31536000) AS t
                   FROM generate_series(1, 2 * %(n)s) d) x""",

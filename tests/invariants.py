@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from switchboard.appeals.models import Appeal
 from switchboard.db.session import Database
+from switchboard.dialogs.models import Dialog
 from switchboard.people.models import Client, Employee, PersonalManagerChange, RoutingSettings
 
 
@@ -19,6 +20,7 @@ class Snapshot:
     clients: dict[int, Client]
     previous_managers: dict[int, set[int]]
     settings: RoutingSettings
+    dialogs: list[Dialog]
 
 
 async def snapshot(db: Database) -> Snapshot:
@@ -33,8 +35,9 @@ async def snapshot(db: Database) -> Snapshot:
                 previous.setdefault(change.client_id, set()).add(change.previous_employee_id)
         settings = await s.get(RoutingSettings, 1)
         assert settings is not None
+        dialogs = list((await s.execute(select(Dialog))).scalars().all())
         s.expunge_all()  # plain objects: the rollback at the end must not expire them
-        return Snapshot(appeals, employees, clients, previous, settings)
+        return Snapshot(appeals, employees, clients, previous, settings, dialogs)
 
 
 def violations(snap: Snapshot, *, check_limits: bool = True) -> list[str]:
@@ -45,6 +48,16 @@ def violations(snap: Snapshot, *, check_limits: bool = True) -> list[str]:
         e = snap.employees.get(eid) if eid is not None else None
         return e is not None and e.is_enabled and e.status == "active"
 
+    # 2.2: the responsible employee of every PM dialog is its client's manager (the copy the
+    # Inbox reads beside the ordering key never disagrees with the client's row)
+    for d in snap.dialogs:
+        expected = snap.clients[d.client_id].personal_manager_id
+        if d.kind == "general":
+            expected = None
+        if d.responsible_id != expected:
+            problems.append(
+                f"2.2 dialog {d.id} responsible {d.responsible_id}, expected {expected}"
+            )
     # 9.1
     per_dialog = Counter(a.dialog_id for a in open_appeals)
     problems += [f"9.1 dialog {d} has {n} open appeals" for d, n in per_dialog.items() if n > 1]

@@ -88,6 +88,7 @@ def portfolio(database_url: str, manager_id: int, count: int) -> Portfolio:
                     "person_id": person_id,
                     "client_id": client_id,
                     "kind": "personal_manager",
+                    "responsible_id": manager_id,
                     "created_at": start,
                     "last_activity_at": when,
                 }

@@ -24,22 +24,29 @@ class Dialog(Base):
     """One person's lasting conversation of one kind (SPEC 2.1).
 
     The responsible employee of a personal-manager dialog is the client's current manager
-    (clients.personal_manager_id): kept in one place, so a change of manager moves every dialog
-    of the client at once and nothing can disagree.
+    (clients.personal_manager_id, the one place it is decided). `responsible_id` is its copy
+    beside the ordering key, for the manager's Inbox: written with the dialog under a share lock
+    on the client's row and rewritten in the same transaction as every change of manager
+    (docs/decisions.md, "The manager's Inbox").
     """
 
     __tablename__ = "dialogs"
     __table_args__ = (
         UniqueConstraint("person_id", "kind", name="uq_dialogs_person_kind"),
         CheckConstraint("kind IN ('general', 'personal_manager')", name="kind_valid"),
+        CheckConstraint(
+            "kind = 'personal_manager' OR responsible_id IS NULL", name="responsible_only_pm"
+        ),
         Index("ix_dialogs_client", "client_id", "kind"),
         Index("ix_dialogs_activity", "last_activity_at", "id"),
+        Index("ix_dialogs_responsible", "responsible_id", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     kind: Mapped[str] = mapped_column(String(24))
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_message_at: Mapped[datetime | None] = mapped_column(nullable=True)

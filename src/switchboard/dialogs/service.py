@@ -71,11 +71,21 @@ async def create_dialog_txn(uow: Uow, person: Person, kind: str) -> Dialog:
 
 
 async def _insert_dialog_txn(uow: Uow, person: Person, kind: str) -> tuple[Dialog, bool]:
+    responsible = None
+    if kind == "personal_manager":
+        # Read under a share lock: a change of manager (which updates the client's row first,
+        # then its dialogs) either finishes before this read or waits for this insert to commit.
+        responsible = await uow.session.scalar(
+            select(Client.personal_manager_id)
+            .where(Client.id == person.client_id)
+            .with_for_update(read=True)
+        )
     now = utcnow()
     dialog = Dialog(
         person_id=person.id,
         client_id=person.client_id,
         kind=kind,
+        responsible_id=responsible,
         created_at=now,
         last_activity_at=now,
     )

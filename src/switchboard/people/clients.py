@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.appeals.models import Appeal
@@ -200,6 +200,11 @@ async def change_manager_txn(
     client.personal_manager_id = new_pm_id
     uow.session.add(change)
     await uow.session.flush()
+    await uow.session.execute(
+        update(Dialog)
+        .where(Dialog.client_id == client.id, Dialog.kind == "personal_manager")
+        .values(responsible_id=new_pm_id)
+    )
     audit_txn(
         uow,
         actor,
