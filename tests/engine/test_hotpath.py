@@ -3,8 +3,10 @@ path stores, and steps aside for everything else."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
@@ -167,3 +169,38 @@ async def test_the_fast_path_steps_aside(world: World, app: Any, spy: Spy) -> No
 
     listed = await world.api.get(url, headers=manager.headers)
     assert [m["text"] for m in listed.json()["items"]] == ["Откройте", "Один раз"]
+
+
+async def test_a_pooled_connection_the_database_dropped_is_never_a_500(
+    world: World, app: Any, spy: Spy
+) -> None:
+    """Without a pre-ping, a pooled connection may be dead when it is checked out (the database
+    restarted, a proxy cut it): the fast path steps aside, and the answer is the message stored or
+    a 503 to retry — never a 500."""
+    manager = await world.manager(status="active")
+    person = (await world.client(manager=manager)).persons[0]
+    appeal = await world.ask(person, "personal_manager", "До обрыва")
+    url = f"/api/v1/dialogs/{appeal['dialog_id']}/messages"
+    dsn = app.state.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    killer = await asyncpg.connect(dsn)
+    try:
+        dropped = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await killer.close()
+    assert dropped >= 1
+    await asyncio.sleep(0.3)  # the driver sees its sockets closed
+    statuses = []
+    for _ in range(5):
+        answer = await world.api.post(url, json={"text": "После обрыва"}, headers=person.headers)
+        statuses.append(answer.status_code)
+        if answer.status_code == 201:
+            break
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["code"] == "database_unavailable"
+    assert statuses[-1] == 201, statuses
+    assert spy.taken[0] is False  # the dead connection made the fast path step aside
+    listed = await world.api.get(url, headers=manager.headers)
+    assert [m["text"] for m in listed.json()["items"]] == ["До обрыва", "После обрыва"]

@@ -17,6 +17,7 @@ otherwise cost more than the fast path itself (docs/performance.md).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,32 +116,60 @@ async def post_message(
     """Store the message if this is the plain case; None when the general path must decide."""
     if db.is_sqlite:
         return None
-    async with db.engine.connect() as conn:
+    conn = db.engine.connect()
+    try:
+        await conn.start()
+    except (SQLAlchemyError, OSError):
+        return None  # no connection: the general path answers (a 503 if the database is away)
+    try:
+        stored = await _post_on(conn, claims, dialog_id, text, client_message_id)
+    finally:
+        await asyncio.shield(conn.close())
+    if stored is None:
+        return None
+    db.announce([(stored.event_id, stored.event)])
+    return stored
+
+
+async def _post_on(
+    conn: AsyncConnection,
+    claims: TokenClaims,
+    dialog_id: int,
+    text: str,
+    client_message_id: str | None,
+) -> Stored | None:
+    try:
         raw: Any = (await conn.get_raw_connection()).driver_connection
         transaction = raw.transaction()
-        try:
-            await transaction.start()
-            stored = await _post_txn(raw, claims, dialog_id, text, client_message_id)
-            if stored is None:
-                await transaction.rollback()
-                return None
-        except asyncpg.PostgresError as exc:
-            # Nothing was committed: the general path answers.
-            log.warning("hotpath.stepped_aside", error=str(exc)[:300])
+        await transaction.start()
+    except (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        # A pooled connection the database dropped: the general path answers.
+        await conn.invalidate()
+        return None
+    try:
+        stored = await _post_txn(raw, claims, dialog_id, text, client_message_id)
+        if stored is None:
             await transaction.rollback()
             return None
-        except (asyncpg.InterfaceError, OSError):
-            # The connection is gone; the general path answers (a 503 if the database is away).
-            await conn.invalidate()
-            return None
+    except asyncpg.PostgresError as exc:
+        # Nothing was committed: the general path answers.
+        log.warning("hotpath.stepped_aside", error=str(exc)[:300])
         try:
-            await transaction.commit()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            await conn.invalidate()
-            raise Unavailable(
-                "database_unavailable", "the database is unreachable; try again shortly"
-            ) from exc
-    db.announce([(stored.event_id, stored.event)])
+            await transaction.rollback()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await conn.invalidate()  # the error was the server going away
+        return None
+    except (asyncpg.InterfaceError, OSError):
+        # The connection is gone; the general path answers (a 503 if the database is away).
+        await conn.invalidate()
+        return None
+    try:
+        await transaction.commit()
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        await conn.invalidate()
+        raise Unavailable(
+            "database_unavailable", "the database is unreachable; try again shortly"
+        ) from exc
     return stored
 
 
