@@ -14,7 +14,7 @@ from switchboard.appeals.schemas import (
     QueuePerson,
     TransferIn,
 )
-from switchboard.appeals.serialize import appeal_out_txn, load_employees_txn
+from switchboard.appeals.serialize import APPEAL_COLUMNS, appeal_out, appeal_out_txn, names_txn
 from switchboard.auth.principals import PrincipalDep, UowDep
 from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, Limit, problems
@@ -96,7 +96,15 @@ async def queue(
     principal.require("supervise")
     after = cursor_int(decode_cursor(cursor), "id")
     stmt = (
-        select(Appeal, Client, Person)
+        select(
+            *APPEAL_COLUMNS,
+            Appeal.queued_at,
+            Appeal.client_id,
+            Client.kind.label("client_kind"),
+            Client.name.label("client_name"),
+            Person.id.label("person_id"),
+            Person.name.label("person_name"),
+        )
         .join(Dialog, Dialog.id == Appeal.dialog_id)
         .join(Client, Client.id == Appeal.client_id)
         .join(Person, Person.id == Dialog.person_id)
@@ -107,22 +115,20 @@ async def queue(
     if after is not None:
         stmt = stmt.where(Appeal.id > after)
     rows = (await uow.session.execute(stmt)).all()
-    _employees = await load_employees_txn(  # held while the rows are serialised
-        uow, [a.assignee_id for a, _, _ in rows] + [a.waiting_for_id for a, _, _ in rows]
-    )
+    names = await names_txn(uow, [row.waiting_for_id for row in rows])
     now = utcnow()
     items: list[QueueItem] = []
-    for appeal, client, person in rows[:limit]:
-        base = await appeal_out_txn(uow, appeal)
-        since = appeal.queued_at or appeal.opened_at
+    for row in rows[:limit]:
+        base = appeal_out(row, names)
+        since = row.queued_at or row.opened_at
         items.append(
             QueueItem(
-                **base.model_dump(),
+                **dict(base),
                 waiting_seconds=max(0, int((now - since).total_seconds())),
-                queued_at=appeal.queued_at,
-                client=QueueClient(id=client.id, kind=client.kind, name=client.name),
-                person=QueuePerson(id=person.id, name=person.name),
+                queued_at=row.queued_at,
+                client=QueueClient(id=row.client_id, kind=row.client_kind, name=row.client_name),
+                person=QueuePerson(id=row.person_id, name=row.person_name),
             )
         )
-    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}) if len(rows) > limit else None
+    next_cursor = encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)

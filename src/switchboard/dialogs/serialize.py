@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from sqlalchemy import select
 
 from switchboard.appeals.models import Appeal
-from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.appeals.serialize import Names, appeal_out_txn
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Message, Participant
 from switchboard.dialogs.schemas import (
@@ -18,6 +21,71 @@ from switchboard.dialogs.schemas import (
 from switchboard.kit.i18n import dialog_label
 from switchboard.kit.schemas import EmployeeStatusRef
 from switchboard.people.models import Client, Employee, Person
+
+
+class MessageFields(Protocol):
+    """A message as an entity or as a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def dialog_id(self) -> int: ...
+    @property
+    def appeal_id(self) -> int | None: ...
+    @property
+    def author_type(self) -> str: ...
+    @property
+    def author_person_id(self) -> int | None: ...
+    @property
+    def author_employee_id(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def client_message_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+MESSAGE_COLUMNS = (
+    Message.id,
+    Message.dialog_id,
+    Message.appeal_id,
+    Message.author_type,
+    Message.author_person_id,
+    Message.author_employee_id,
+    Message.text,
+    Message.client_message_id,
+    Message.created_at,
+)
+
+
+def message_out(message: MessageFields, names: Names) -> MessageOut:
+    """A message of a list page, its author's name from the page's `names`."""
+    if message.author_type == "person":
+        assert message.author_person_id is not None
+        author = MessageAuthor(
+            type="person",
+            id=message.author_person_id,
+            name=names.persons.get(message.author_person_id, ""),
+        )
+    elif message.author_type == "employee":
+        assert message.author_employee_id is not None
+        author = MessageAuthor(
+            type="employee",
+            id=message.author_employee_id,
+            name=names.employees.get(message.author_employee_id, ""),
+        )
+    else:
+        author = MessageAuthor(type="system", id=None, name="Switchboard")
+    return MessageOut(
+        id=message.id,
+        dialog_id=message.dialog_id,
+        appeal_id=message.appeal_id,
+        author=author,
+        text=message.text,
+        client_message_id=message.client_message_id,
+        created_at=message.created_at,
+    )
 
 
 async def message_out_txn(uow: Uow, message: Message) -> MessageOut:

@@ -27,7 +27,8 @@ def upgrade() -> None:
             batch.f("fk_dialogs_responsible_id_employees"), "employees", ["responsible_id"], ["id"]
         )
         batch.create_check_constraint(
-            batch.f("ck_dialogs_responsible_only_pm"), "kind = 'personal_manager' OR responsible_id IS NULL"
+            batch.f("ck_dialogs_responsible_only_pm"),
+            "kind = 'personal_manager' OR responsible_id IS NULL",
         )
     op.execute(
         "UPDATE dialogs SET responsible_id = (SELECT c.personal_manager_id FROM clients c"
