@@ -73,12 +73,11 @@ async def create_dialog_txn(uow: Uow, person: Person, kind: str) -> Dialog:
 async def _insert_dialog_txn(uow: Uow, person: Person, kind: str) -> tuple[Dialog, bool]:
     responsible = None
     if kind == "personal_manager":
-        # Read under a share lock: a change of manager (which updates the client's row first,
-        # then its dialogs) either finishes before this read or waits for this insert to commit.
+        # Read under the routing lock, which every change of manager holds: a change either
+        # committed before this read or waits for this insert to commit (docs/decisions.md).
+        await uow.lock_routing_txn()
         responsible = await uow.session.scalar(
-            select(Client.personal_manager_id)
-            .where(Client.id == person.client_id)
-            .with_for_update(read=True)
+            select(Client.personal_manager_id).where(Client.id == person.client_id)
         )
     now = utcnow()
     dialog = Dialog(

@@ -200,11 +200,6 @@ async def change_manager_txn(
     client.personal_manager_id = new_pm_id
     uow.session.add(change)
     await uow.session.flush()
-    await uow.session.execute(
-        update(Dialog)
-        .where(Dialog.client_id == client.id, Dialog.kind == "personal_manager")
-        .values(responsible_id=new_pm_id)
-    )
     audit_txn(
         uow,
         actor,
@@ -228,6 +223,13 @@ async def change_manager_txn(
         ),
     )
     await engine.manager_changed_txn(uow, client.id, new_pm_id, actor)
+    # The dialogs' copy of the manager, last: a message takes its appeal's row before its
+    # dialog's, so the dialogs' rows are taken after every appeal the change moves.
+    await uow.session.execute(
+        update(Dialog)
+        .where(Dialog.client_id == client.id, Dialog.kind == "personal_manager")
+        .values(responsible_id=new_pm_id)
+    )
     return change
 
 
