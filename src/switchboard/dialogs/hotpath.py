@@ -1,10 +1,10 @@
 """The busiest request, a message into a dialog whose appeal is open, on PostgreSQL.
 
-What `service.post_message_txn` does for that case, in four round trips on the driver's own
-connection: BEGIN; one statement that checks the token's subject, reads the dialog with its
-open appeal locked (the same lock the general path takes) and reserves the message id; one
-statement that stores the message, moves the dialog and the author's read mark, and appends the
-`message.created` event with its recipients under the event-append lock; COMMIT.
+What `service.post_message_txn` does for that case, in one statement — one round trip, its own
+transaction — on the driver's own connection: it checks the token's subject, reads the dialog
+with its open appeal locked (the same lock the general path takes) and who may see it, and
+stores the message, moves the dialog and the author's read mark, and appends the
+`message.created` event with its recipients under the event-append lock.
 
 It only ever takes the plain road. Anything else — SQLite, no open appeal (routing), a token
 or a dialog the caller may not use (the general path words the error), a `client_message_id`
@@ -18,15 +18,15 @@ otherwise cost more than the fast path itself (docs/performance.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import structlog
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
@@ -40,66 +40,95 @@ from switchboard.kit.errors import Unavailable, problem
 
 log = structlog.get_logger(__name__)
 
-# The dialog, its client's manager, its open appeal (locked, as `dialog_access_txn` locks it),
-# its invitees and a fresh message id. $1 dialog, $2 subject, $3 token version.
-_DIALOG = """
-SELECT a.id AS appeal_id, a.status, a.assignee_id, d.person_id, d.kind,
-       c.personal_manager_id,
-       ARRAY(SELECT p.employee_id FROM dialog_participants p WHERE p.dialog_id = d.id)
-           AS participants,
-       nextval(pg_get_serial_sequence('messages', 'id')) AS message_id,
-       {author}
-FROM appeals a
-JOIN dialogs d ON d.id = a.dialog_id
-JOIN clients c ON c.id = d.client_id
-WHERE a.dialog_id = $1 AND a.status <> 'closed'
-FOR UPDATE OF a
-"""
-_PERSON_AUTHOR = """(SELECT s.name FROM persons s
-            WHERE s.id = $2 AND s.is_enabled AND s.token_version = $3) AS author_name,
-       NULL AS permissions"""
-_EMPLOYEE_AUTHOR = """(SELECT s.full_name FROM employees s
-            WHERE s.id = $2 AND s.is_enabled AND s.token_version = $3) AS author_name,
-       (SELECT s.permissions FROM employees s WHERE s.id = $2) AS permissions"""
-DIALOG_BY_PERSON = _DIALOG.format(author=_PERSON_AUTHOR)
-DIALOG_BY_EMPLOYEE = _DIALOG.format(author=_EMPLOYEE_AUTHOR)
-
-# Message, dialog, read mark, event and its recipients. The event id is drawn only once the
-# append lock is held, so ids become visible in commit order (docs/realtime.md).
-STORE = f"""
-WITH m AS (
+# One statement, so one round trip and its own transaction: the author (if the token is still
+# good), the dialog with its open appeal locked (the lock the general path takes), who may see
+# it and whether the author may post; then the message, the dialog's last activity, the author's
+# read mark, and the `message.created` event with its recipients, its id drawn only once the
+# event-append lock is held, so ids become visible in commit order (docs/realtime.md). The lock
+# is released by the statement's own commit, never held while this process does other work.
+# Nothing is written when any step finds nothing: the general path then answers.
+#  $1 dialog, $2 subject, $3 token version, $4 author type ('person' | 'employee'),
+#  $5 author person, $6 author employee, $7 text, $8 client_message_id, $9 created_at,
+#  $10 read-mark reader type, $11 created_at as the API writes it
+_POST = """
+WITH s AS (
+    {author}
+), a AS (
+    SELECT a.id AS appeal_id, a.status, a.assignee_id, d.person_id,
+           CASE WHEN d.kind = 'personal_manager' THEN c.personal_manager_id END AS manager_id,
+           ARRAY(SELECT p.employee_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+               AS participants
+    FROM appeals a
+    JOIN dialogs d ON d.id = a.dialog_id
+    JOIN clients c ON c.id = d.client_id
+    WHERE a.dialog_id = $1 AND a.status <> 'closed'
+    FOR UPDATE OF a
+), ok AS (
+    SELECT a.appeal_id, a.person_id, s.author_name,
+           ARRAY(SELECT DISTINCT x FROM unnest(a.participants || a.manager_id || a.assignee_id) x
+                 WHERE x IS NOT NULL ORDER BY x) AS employees,
+           nextval(pg_get_serial_sequence('messages', 'id')) AS message_id
+    FROM a, s
+    WHERE {allowed}
+), m AS (
     INSERT INTO messages (id, dialog_id, appeal_id, author_type, author_person_id,
                           author_employee_id, text, client_message_id, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    SELECT ok.message_id, $1, ok.appeal_id, $4, $5, $6, $7, $8, $9 FROM ok
     ON CONFLICT DO NOTHING
     RETURNING id
 ), d AS (
     UPDATE dialogs SET last_message_id = m.id, last_message_at = $9, last_activity_at = $9
-    FROM m WHERE dialogs.id = $2
+    FROM m WHERE dialogs.id = $1
+    RETURNING dialogs.id
 ), r AS (
     INSERT INTO read_marks (dialog_id, reader_type, reader_id, last_read_message_id)
-    SELECT $2, $10, $11, m.id FROM m
+    SELECT $1, $10, $2, m.id FROM m
     ON CONFLICT (dialog_id, reader_type, reader_id) DO UPDATE
     SET last_read_message_id = GREATEST(read_marks.last_read_message_id,
                                         EXCLUDED.last_read_message_id)
+    RETURNING 1
 ), lock AS (
-    SELECT pg_advisory_xact_lock({EVENT_APPEND_LOCK}) AS held FROM m
+    -- Only once every row this statement writes is locked (the dialog, the read mark): a
+    -- transaction holding the append lock must never wait for a row, or it deadlocks with one
+    -- that holds the row and waits for the lock at its commit.
+    SELECT pg_advisory_xact_lock({lock}) AS held
+    FROM m WHERE (SELECT count(*) FROM d) + (SELECT count(*) FROM r) >= 0
 ), e AS (
     INSERT INTO events (type, data, dialog_id, supervisors, all_employees, created_at)
-    SELECT 'message.created', $12::json, $2, true, false, $9 FROM lock
+    SELECT 'message.created',
+           json_build_object(
+               'id', ok.message_id, 'dialog_id', $1::integer, 'appeal_id', ok.appeal_id,
+               'author', json_build_object('type', $4::text, 'id', $2::integer,
+                                           'name', ok.author_name),
+               'text', $7::text, 'client_message_id', $8::text, 'created_at', $11::text),
+           $1, true, false, $9
+    FROM lock, ok
     RETURNING id
 ), rc AS (
     INSERT INTO event_recipients (event_id, reader_type, reader_id)
-    SELECT e.id, u.reader_type, u.reader_id
-    FROM e, unnest($13::varchar[], $14::int[]) AS u(reader_type, reader_id)
+    SELECT e.id, 'e', x FROM e, ok, unnest(ok.employees) x
+    UNION ALL
+    SELECT e.id, 'p', ok.person_id FROM e, ok
 )
-SELECT id FROM e
+SELECT e.id AS event_id, ok.message_id, ok.appeal_id, ok.author_name, ok.employees,
+       ok.person_id
+FROM e, ok
 """
-
-
-def _decoded(value: Any) -> list[str]:
-    # SQLAlchemy registers a json codec on its asyncpg connections; a bare one answers text.
-    return list(json.loads(value) if isinstance(value, str) else value or [])
+POST_BY_PERSON = _POST.format(
+    author="""SELECT s.name AS author_name FROM persons s
+    WHERE s.id = $2 AND s.is_enabled AND s.token_version = $3""",
+    allowed="a.person_id = $2",
+    lock=EVENT_APPEND_LOCK,
+)
+POST_BY_EMPLOYEE = _POST.format(
+    author="""SELECT s.full_name AS author_name, s.permissions::jsonb ? 'supervise' AS supervises
+    FROM employees s WHERE s.id = $2 AND s.is_enabled AND s.token_version = $3""",
+    # SPEC 7.3: the responsible manager, the holder of the open appeal, an invitee, `supervise`
+    allowed="""($2 = a.manager_id OR (a.status = 'assigned' AND $2 = a.assignee_id)
+           OR $2 = ANY(a.participants) OR s.supervises)""",
+    lock=EVENT_APPEND_LOCK,
+)
+_API_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 @dataclass(frozen=True)
@@ -140,114 +169,68 @@ async def _post_on(
 ) -> Stored | None:
     try:
         raw: Any = (await conn.get_raw_connection()).driver_connection
-        transaction = raw.transaction()
-        await transaction.start()
-    except (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-        # A pooled connection the database dropped: the general path answers.
+        gone = raw.is_closed()
+    except (SQLAlchemyError, asyncpg.InterfaceError, OSError):
+        gone = True
+    if gone:
+        # A pooled connection the database dropped: nothing was sent, the general path answers.
         await conn.invalidate()
         return None
     try:
-        stored = await _post_txn(raw, claims, dialog_id, text, client_message_id)
-        if stored is None:
-            await transaction.rollback()
-            return None
+        return await _post_txn(raw, claims, dialog_id, text, client_message_id)
     except asyncpg.PostgresError as exc:
-        # Nothing was committed: the general path answers.
+        # The statement failed, so its transaction wrote nothing: the general path answers.
         log.warning("hotpath.stepped_aside", error=str(exc)[:300])
-        try:
-            await transaction.rollback()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            await conn.invalidate()  # the error was the server going away
         return None
-    except (asyncpg.InterfaceError, OSError):
-        # The connection is gone; the general path answers (a 503 if the database is away).
-        await conn.invalidate()
-        return None
-    try:
-        await transaction.commit()
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except (asyncpg.InterfaceError, OSError) as exc:
+        # Lost while the statement was on its way: it may or may not have committed, so the
+        # answer is "try again" (a retry with the same client_message_id is stored once).
         await conn.invalidate()
         raise Unavailable(
             "database_unavailable", "the database is unreachable; try again shortly"
         ) from exc
-    return stored
 
 
 async def _post_txn(
     raw: Any, claims: TokenClaims, dialog_id: int, text: str, client_message_id: str | None
 ) -> Stored | None:
     is_person = claims.subject_type == "person"
+    author_type = "person" if is_person else "employee"
+    now = utcnow()
     row = await raw.fetchrow(
-        DIALOG_BY_PERSON if is_person else DIALOG_BY_EMPLOYEE,
+        POST_BY_PERSON if is_person else POST_BY_EMPLOYEE,
         dialog_id,
         claims.subject_id,
         claims.version,
-    )
-    if row is None or row["author_name"] is None:
-        return None
-    participants = set(row["participants"])
-    manager = row["personal_manager_id"] if row["kind"] == "personal_manager" else None
-    holder = row["assignee_id"] if row["status"] == "assigned" else None
-    if is_person:
-        allowed = row["person_id"] == claims.subject_id
-    else:
-        me = claims.subject_id
-        allowed = (
-            me in (manager, holder)
-            or me in participants
-            or "supervise" in _decoded(row["permissions"])
-        )
-    if not allowed:
-        return None
-    # Who may see the dialog now (DialogAccess.audience), supervisors besides.
-    employees = set(participants)
-    if manager is not None:
-        employees.add(manager)
-    if row["assignee_id"] is not None:
-        employees.add(row["assignee_id"])
-    now = utcnow()
-    message = MessageOut(
-        id=row["message_id"],
-        dialog_id=dialog_id,
-        appeal_id=row["appeal_id"],
-        author=MessageAuthor(
-            type="person" if is_person else "employee",
-            id=claims.subject_id,
-            name=row["author_name"],
-        ),
-        text=text,
-        client_message_id=client_message_id,
-        created_at=now,
-    )
-    body = message.__pydantic_serializer__.to_json(message)
-    recipients = sorted(employees)
-    event_id = await raw.fetchval(
-        STORE,
-        message.id,
-        dialog_id,
-        message.appeal_id,
-        message.author.type,
+        author_type,
         claims.subject_id if is_person else None,
         None if is_person else claims.subject_id,
         text,
         client_message_id,
         now,
-        message.author.type,
-        claims.subject_id,
-        body.decode(),
-        ["e"] * len(recipients) + ["p"],
-        [*recipients, row["person_id"]],
+        author_type,
+        _API_DATETIME.dump_python(now, mode="json"),
     )
-    if event_id is None:  # the client_message_id was used before
+    if row is None:  # not the plain case, or the client_message_id was used before
         return None
+    message = MessageOut(
+        id=row["message_id"],
+        dialog_id=dialog_id,
+        appeal_id=row["appeal_id"],
+        author=MessageAuthor(type=author_type, id=claims.subject_id, name=row["author_name"]),
+        text=text,
+        client_message_id=client_message_id,
+        created_at=now,
+    )
     event = PendingEvent(
         type="message.created",
         data=message.model_dump(mode="json"),
         dialog_id=dialog_id,
-        employee_ids=employees,
+        employee_ids=set(row["employees"]),
         person_ids={row["person_id"]},
     )
-    return Stored(message, body, int(event_id), event)
+    body = message.__pydantic_serializer__.to_json(message)
+    return Stored(message, body, int(row["event_id"]), event)
 
 
 class MessageLane:
