@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.kit.errors import problem
+from switchboard.kit.logs import log_access
 from switchboard.monitoring.metrics import Metrics
 
 access_log = structlog.get_logger("switchboard.access")
@@ -89,13 +90,14 @@ class RequestContext:
                 method = scope["method"] if scope["method"] in _METHODS else "OTHER"
                 route = route_template(scope)
                 self.metrics.observe_request(method, route, status, seconds)
-                access_log.info(
+                log_access(
                     "request",
                     method=method,
                     route=route,
                     path=scope["path"],
                     status=status,
                     duration_ms=round(seconds * 1000, 2),
+                    request_id=request_id,
                 )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
