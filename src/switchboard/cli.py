@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import os
 
@@ -44,6 +45,12 @@ def serve(
     structlog.get_logger("switchboard").info(
         "serve", url=f"http://{host}:{port}/", api_docs="/api/v1/docs", workers=workers
     )
+    # The modules loaded now live as long as the process: out of the collector's way, so a
+    # full collection under load does not walk them every time (docs/performance.md).
+    import switchboard.app  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
     # SIGTERM: stop accepting, close WebSockets with 1012 (reconnect with after=), let in-flight
     # requests finish for up to shutdown_timeout_seconds, then run the application's shutdown.
     uvicorn.run(
