@@ -104,7 +104,12 @@ async def send(page: Page, text: str) -> None:
             await composer.press("Shift+Enter")
         await composer.press_sequentially(line)
     await composer.press("Enter")
-    await expect(composer).to_have_value("")
+    try:
+        await expect(composer).to_have_value("")
+    except AssertionError as exc:
+        # Say what the page showed: the composer's error line, if the send was refused.
+        shown = await page.locator(".composer .form-error").all_inner_texts()
+        raise AssertionError(f"the message was not sent; the page said {shown!r}") from exc
 
 
 def message(page: Page, text: str) -> Locator:
