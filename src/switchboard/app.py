@@ -47,6 +47,7 @@ from switchboard.maintenance import run_maintenance
 from switchboard.monitoring.metrics import Metrics
 from switchboard.monitoring.requests import RequestContext
 from switchboard.people.api import router as people_router
+from switchboard.people.status_lane import StatusLane
 from switchboard.web import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
             pool_timeout=settings.db_pool_timeout_seconds,
         )
         app.state.db = db
+        app.state.status_lane = StatusLane(db)
         app.state.settings = settings
         app.state.signer = TokenSigner(settings.resolved_secret_key())
         app.state.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from switchboard.auth import throttle
-from switchboard.auth.principals import PrincipalDep, SettingsDep, SignerDep, UowDep
+from switchboard.auth.principals import Principal, PrincipalDep, SettingsDep, SignerDep, UowDep
+from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog
 from switchboard.kit.api import AUTHED, DEFAULT_PAGE, NO_CONTROLS, Limit, problems
 from switchboard.kit.errors import NotFound, TooManyRequests, Unauthorized
@@ -36,6 +37,7 @@ from switchboard.people.schemas import (
     TokenIn,
     TokenOut,
 )
+from switchboard.people.status_lane import StatusLane
 from switchboard.routing import engine
 
 router = APIRouter(prefix="/api/v1")
@@ -160,12 +162,23 @@ async def update_employee(
     return service.employee_out(employee)
 
 
+async def _change_status(
+    request: Request, uow: Uow, principal: Principal, employee_id: int, status: str
+) -> StatusOut:
+    """Through the status lane (changes arriving together share a transaction); the request's
+    own transaction, which only checked the caller, ends first and gives its connection back."""
+    change = service.StatusChange(principal.actor, employee_id, status)
+    await uow.rollback()  # the caller's rows expire here: nothing of them is read after it
+    lane: StatusLane = request.app.state.status_lane
+    return StatusOut(status=await lane.change(change))
+
+
 @router.put("/me/status", response_model=StatusOut, responses=problems(*AUTHED, 403, 409))
-async def set_my_status(body: StatusIn, uow: UowDep, principal: PrincipalDep) -> StatusOut:
-    employee = principal.require_employee()
-    updated = await service.set_status_txn(uow, principal.actor, employee.id, body.status)
-    await uow.commit()
-    return StatusOut(status=updated.status)
+async def set_my_status(
+    request: Request, body: StatusIn, uow: UowDep, principal: PrincipalDep
+) -> StatusOut:
+    employee_id = principal.require_employee().id
+    return await _change_status(request, uow, principal, employee_id, body.status)
 
 
 @router.put(
@@ -174,12 +187,10 @@ async def set_my_status(body: StatusIn, uow: UowDep, principal: PrincipalDep) ->
     responses=problems(*AUTHED, 403, 404, 409),
 )
 async def set_employee_status(
-    employee_id: int, body: StatusIn, uow: UowDep, principal: PrincipalDep
+    request: Request, employee_id: int, body: StatusIn, uow: UowDep, principal: PrincipalDep
 ) -> StatusOut:
     principal.require("supervise")
-    updated = await service.set_status_txn(uow, principal.actor, employee_id, body.status)
-    await uow.commit()
-    return StatusOut(status=updated.status)
+    return await _change_status(request, uow, principal, employee_id, body.status)
 
 
 @router.get("/settings", response_model=SettingsOut, responses=problems(*AUTHED, 403))

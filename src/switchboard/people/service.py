@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,7 +14,7 @@ from switchboard.auth.tokens import TokenSigner
 from switchboard.db.session import Uow
 from switchboard.events.publish import Audience, emit
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import BadRequest, Conflict, NotFound, Unauthorized
+from switchboard.kit.errors import BadRequest, Conflict, DomainError, NotFound, Unauthorized
 from switchboard.people.audit import audit_txn
 from switchboard.people.models import Client, Employee, RoutingSettings
 from switchboard.people.schemas import (
@@ -225,26 +228,64 @@ async def _set_status_row_txn(
     )
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    actor: Actor
+    employee_id: int
+    status: str
+    cause: str | None = None
+
+
 async def set_status_txn(
     uow: Uow, actor: Actor, employee_id: int, status: str, *, cause: str | None = None
 ) -> Employee:
     """Change an employee's status with every routing consequence (SPEC 4.4-4.5, 5.1, 5.4, 6.2)."""
+    (outcome,) = await set_statuses_txn(uow, [StatusChange(actor, employee_id, status, cause)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def set_statuses_txn(
+    uow: Uow, changes: Sequence[StatusChange]
+) -> list[Employee | DomainError]:
+    """Several status changes in one transaction, in order, each with its routing consequences,
+    and one general routing pass at the end for all of them (SPEC 4.1-4.5, 5.1, 5.4, 6.2).
+
+    The outcome of each is the employee, or the error that refused it; a refused change writes
+    nothing (it is refused before its first write), so the others stand. One pass sees every
+    operator who became active and every appeal requeued, as if the changes had come at the same
+    instant; the pass is recorded as caused by the last change that called for it.
+    """
     await uow.lock_routing_txn()
-    employee = await engine.employee_txn(uow, employee_id)
-    if employee is None:
-        raise NotFound("employee_not_found", f"no employee {employee_id}")
-    if not employee.is_enabled:
-        raise Conflict("employee_disabled", "a disabled employee has no working status")
-    old = employee.status
-    if old == status:
-        return employee
-    await _set_status_row_txn(uow, actor, employee, status, cause=cause)
-    await uow.session.flush()
-    if old == "active":
-        await engine.employee_left_active_txn(uow, employee.id, actor)
-    elif status == "active":
-        await engine.employee_became_active_txn(uow, employee.id, actor)
-    return employee
+    outcomes: list[Employee | DomainError] = []
+    routed_by: Actor | None = None
+    for change in changes:
+        employee = await engine.employee_txn(uow, change.employee_id)
+        if employee is None:
+            outcomes.append(NotFound("employee_not_found", f"no employee {change.employee_id}"))
+            continue
+        if not employee.is_enabled:
+            outcomes.append(
+                Conflict("employee_disabled", "a disabled employee has no working status")
+            )
+            continue
+        outcomes.append(employee)
+        old = employee.status
+        if old == change.status:
+            continue
+        await _set_status_row_txn(uow, change.actor, employee, change.status, cause=change.cause)
+        await uow.session.flush()
+        if old == "active":
+            await engine.employee_left_active_txn(uow, employee.id, change.actor, route=False)
+        elif change.status == "active":
+            await engine.employee_became_active_txn(uow, employee.id, change.actor, route=False)
+        else:
+            continue  # between break and offline: nothing to route
+        routed_by = change.actor
+    if routed_by is not None:
+        await engine.route_general_txn(uow, routed_by)
+    return outcomes
 
 
 async def update_settings_txn(uow: Uow, actor: Actor, data: SettingsUpdate) -> RoutingSettings:

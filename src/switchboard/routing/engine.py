@@ -305,10 +305,11 @@ async def route_general_txn(uow: Uow, actor: Actor) -> set[int]:
 
 
 async def employee_left_active_txn(
-    uow: Uow, employee_id: int, actor: Actor, *, disabled: bool = False
+    uow: Uow, employee_id: int, actor: Actor, *, disabled: bool = False, route: bool = True
 ) -> None:
     """SPEC 4.5, 5.4, 6.2: what an employee held when they left `active` (or were disabled:
-    a disabled employee keeps nothing, whatever `requeue_general_on_inactive` says)."""
+    a disabled employee keeps nothing, whatever `requeue_general_on_inactive` says).
+    `route=False` leaves the general routing pass to the caller (several changes, one pass)."""
     await uow.lock_routing_txn()
     settings = await settings_txn(uow)
     held = await _open_appeals_with_pm(
@@ -323,7 +324,8 @@ async def employee_left_active_txn(
             requeue_general=disabled or settings.requeue_general_on_inactive,
         )
         await apply_txn(uow, {a.id: a for a, _ in held}, decisions, actor)
-    await route_general_txn(uow, actor)
+    if route:
+        await route_general_txn(uow, actor)
 
 
 async def general_chat_revoked_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
@@ -339,8 +341,11 @@ async def general_chat_revoked_txn(uow: Uow, employee_id: int, actor: Actor) -> 
     await route_general_txn(uow, actor)
 
 
-async def employee_became_active_txn(uow: Uow, employee_id: int, actor: Actor) -> None:
-    """SPEC 5.1, 6.2: PM appeals waiting for this manager are theirs now; then general routing."""
+async def employee_became_active_txn(
+    uow: Uow, employee_id: int, actor: Actor, *, route: bool = True
+) -> None:
+    """SPEC 5.1, 6.2: PM appeals waiting for this manager are theirs now; then general routing
+    (unless `route=False`: the caller runs one pass for several changes)."""
     await uow.lock_routing_txn()
     waiting = await _open_appeals_with_pm(
         uow,
@@ -350,7 +355,8 @@ async def employee_became_active_txn(uow: Uow, employee_id: int, actor: Actor) -
     )
     decisions = policy.on_become_active(employee_id, [_plain(a, pm) for a, pm in waiting])
     await apply_txn(uow, {a.id: a for a, _ in waiting}, decisions, actor)
-    await route_general_txn(uow, actor)
+    if route:
+        await route_general_txn(uow, actor)
 
 
 async def manager_changed_txn(

@@ -1,0 +1,90 @@
+"""Status changes made through the API, applied together when they arrive together.
+
+Every status change takes the routing lock and ends with a general routing pass, so changes
+queue behind each other; when a shift starts and two hundred operators press «Активен» within
+a second, each would read every active operator, route, and commit on its own. The lane gathers
+the changes that arrive while a transaction is running and applies them in the next one, in
+order, with one routing pass for all (`service.set_statuses_txn`): a group commit. Each request
+is answered once the transaction holding its change has committed, as before; a refused change
+gets its own error and leaves the others standing.
+
+The waiting requests hold no database connection: the endpoint gives its own back before it
+joins the lane, so a burst does not exhaust the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from switchboard.db.session import Database
+from switchboard.kit.errors import DomainError, Unavailable
+from switchboard.people.service import StatusChange, set_statuses_txn
+
+log = structlog.get_logger(__name__)
+
+_Waiting = tuple[StatusChange, "asyncio.Future[str]"]
+
+
+class StatusLane:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[_Waiting] = []
+        self._worker: asyncio.Task[None] | None = None
+        self.transactions = 0  # how many transactions the lane has run (tests, metrics)
+
+    async def change(self, change: StatusChange) -> str:
+        """Apply one change; returns the employee's status once it is committed, or raises the
+        error that refused it."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((change, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        # A request that goes away does not cancel the change: it is already on its way.
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                if not await self._apply(batch):
+                    # The transaction failed as a whole: each change alone, so one change's
+                    # failure does not become everyone's.
+                    for waiting in batch:
+                        await self._apply([waiting])
+        finally:
+            # Cancelled (the server is stopping): whoever still waits is told to try again.
+            for _, future in [*batch, *self._waiting]:
+                if not future.done():
+                    future.set_exception(
+                        Unavailable("service_unavailable", "the server is stopping; try again")
+                    )
+
+    async def _apply(self, batch: list[_Waiting]) -> bool:
+        """One transaction for the batch; False (futures untouched) if it failed, unless the
+        batch was a single change, whose future then carries the error."""
+        self.transactions += 1
+        try:
+            async with self.db.uow() as uow:
+                outcomes = await set_statuses_txn(uow, [change for change, _ in batch])
+                # Read before the commit expires the rows.
+                answers = [o if isinstance(o, DomainError) else o.status for o in outcomes]
+                await uow.commit()
+        except Exception as exc:
+            if len(batch) > 1:
+                log.warning("status_lane.batch_failed", size=len(batch), error=repr(exc)[:300])
+                return False
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(exc)
+            return True
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, DomainError):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
+        return True
