@@ -112,3 +112,36 @@ async def test_a_shift_starting_at_once_over_http(world: World, app: Any) -> Non
     loads = [sum(1 for s in assigned if s["assignee"]["id"] == e.id) for e in operators]
     assert max(loads) <= 3
     assert violations(await snapshot(app.state.db)) == []
+
+
+async def test_one_employee_twice_in_a_batch_ends_as_one_change_after_the_other(
+    world: World, app: Any
+) -> None:
+    """A manager who goes «Активен» and straight back to «Перерыв» within one batch: their
+    waiting appeal ends exactly as it does when the two changes come one after the other."""
+    outcomes: list[tuple[str, str | None, bool]] = []
+    for batched in (True, False):
+        manager = await world.manager(status="offline")
+        client = await world.client(manager=manager)
+        appeal = await world.ask(client.persons[0], "personal_manager")
+        lane = StatusLane(app.state.db)
+        changes = [
+            StatusChange(Actor("employee", manager.id), manager.id, status)
+            for status in ("active", "break")
+        ]
+        if batched:
+            tasks = [asyncio.ensure_future(lane.change(c)) for c in changes]
+            assert await asyncio.gather(*tasks) == ["active", "break"]
+            assert lane.transactions == 1
+        else:
+            for change in changes:
+                await lane.change(change)
+            assert lane.transactions == 2
+        after = await world.appeal(appeal["id"])
+        history = await world.history(appeal["id"])
+        outcomes.append(
+            (after["status"], after["reason"], any(h["event"] == "assigned" for h in history))
+        )
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][2]  # it was the manager's while they were active
+    assert violations(await snapshot(app.state.db)) == []

@@ -258,10 +258,27 @@ async def set_statuses_txn(
     instant; the pass is recorded as caused by the last change that called for it.
     """
     await uow.lock_routing_txn()
+    # Every employee of the batch in one read, fresh under the lock; the loop then finds them in
+    # the session (and sees its own earlier changes to them).
+    ids = {change.employee_id for change in changes}
+    await uow.session.execute(
+        select(Employee).where(Employee.id.in_(ids)).execution_options(populate_existing=True)
+    )
     outcomes: list[Employee | DomainError] = []
     routed_by: Actor | None = None
+    # Consecutive changes to `active` of different employees have independent consequences;
+    # they are settled together (one read of the PM appeals waiting for them), and before any
+    # other kind of change, so the order of the changes is kept.
+    becoming_active: list[tuple[int, Actor]] = []
+
+    async def settle() -> None:
+        if becoming_active:
+            await uow.session.flush()
+            await engine.employees_became_active_txn(uow, becoming_active)
+            becoming_active.clear()
+
     for change in changes:
-        employee = await engine.employee_txn(uow, change.employee_id)
+        employee = await uow.session.get(Employee, change.employee_id)
         if employee is None:
             outcomes.append(NotFound("employee_not_found", f"no employee {change.employee_id}"))
             continue
@@ -274,16 +291,20 @@ async def set_statuses_txn(
         old = employee.status
         if old == change.status:
             continue
+        if change.status != "active" or any(e == employee.id for e, _ in becoming_active):
+            await settle()
         await _set_status_row_txn(uow, change.actor, employee, change.status, cause=change.cause)
-        await uow.session.flush()
         if old == "active":
+            await uow.session.flush()
             await engine.employee_left_active_txn(uow, employee.id, change.actor, route=False)
         elif change.status == "active":
-            await engine.employee_became_active_txn(uow, employee.id, change.actor, route=False)
+            becoming_active.append((employee.id, change.actor))
         else:
             continue  # between break and offline: nothing to route
         routed_by = change.actor
+    await settle()
     if routed_by is not None:
+        await uow.session.flush()
         await engine.route_general_txn(uow, routed_by)
     return outcomes
 

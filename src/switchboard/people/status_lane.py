@@ -69,8 +69,12 @@ class StatusLane:
         try:
             async with self.db.uow() as uow:
                 outcomes = await set_statuses_txn(uow, [change for change, _ in batch])
-                # Read before the commit expires the rows.
-                answers = [o if isinstance(o, DomainError) else o.status for o in outcomes]
+                # Each answer is the status as that change left it (a later change in the same
+                # batch may have changed the same employee again).
+                answers = [
+                    outcome if isinstance(outcome, DomainError) else change.status
+                    for (change, _), outcome in zip(batch, outcomes, strict=True)
+                ]
                 await uow.commit()
         except Exception as exc:
             if len(batch) > 1:

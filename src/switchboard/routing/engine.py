@@ -346,17 +346,27 @@ async def employee_became_active_txn(
 ) -> None:
     """SPEC 5.1, 6.2: PM appeals waiting for this manager are theirs now; then general routing
     (unless `route=False`: the caller runs one pass for several changes)."""
+    await employees_became_active_txn(uow, [(employee_id, actor)])
+    if route:
+        await route_general_txn(uow, actor)
+
+
+async def employees_became_active_txn(uow: Uow, changes: Sequence[tuple[int, Actor]]) -> None:
+    """SPEC 5.1, 6.2 for several employees who just became active (each once): the PM appeals
+    waiting for each are theirs, read in one statement. Each employee's consequence touches only
+    their own clients' appeals, so doing them together is doing them one after another."""
     await uow.lock_routing_txn()
     waiting = await _open_appeals_with_pm(
         uow,
         Appeal.status == "queued",
         Appeal.kind == "personal_manager",
-        Client.personal_manager_id == employee_id,
+        Client.personal_manager_id.in_([employee_id for employee_id, _ in changes]),
     )
-    decisions = policy.on_become_active(employee_id, [_plain(a, pm) for a, pm in waiting])
-    await apply_txn(uow, {a.id: a for a, _ in waiting}, decisions, actor)
-    if route:
-        await route_general_txn(uow, actor)
+    for employee_id, actor in changes:
+        mine = [(a, pm) for a, pm in waiting if pm == employee_id]
+        if mine:
+            decisions = policy.on_become_active(employee_id, [_plain(a, pm) for a, pm in mine])
+            await apply_txn(uow, {a.id: a for a, _ in mine}, decisions, actor)
 
 
 async def manager_changed_txn(
