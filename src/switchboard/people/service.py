@@ -261,9 +261,10 @@ async def set_statuses_txn(
     # Every employee of the batch in one read, fresh under the lock; the loop then finds them in
     # the session (and sees its own earlier changes to them).
     ids = {change.employee_id for change in changes}
-    await uow.session.execute(
+    loaded = await uow.session.execute(
         select(Employee).where(Employee.id.in_(ids)).execution_options(populate_existing=True)
     )
+    loaded.scalars().all()  # the rows become the session's objects as they are fetched
     outcomes: list[Employee | DomainError] = []
     routed_by: Actor | None = None
     # Consecutive changes to `active` of different employees have independent consequences;
