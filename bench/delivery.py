@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import websockets
@@ -130,6 +131,7 @@ class Measured:
     errors: int
     achieved: float
     latencies: list[float]
+    failures: Counter[str] = field(default_factory=Counter)
 
 
 async def offer(
@@ -139,6 +141,7 @@ async def offer(
     started: dict[str, float] = {}
     acked_at: list[float] = []
     errors = 0
+    failures: Counter[str] = Counter()  # what each error was: a status, or the client's exception
 
     async def send(i: int) -> None:
         nonlocal errors
@@ -149,12 +152,15 @@ async def offer(
             status, _ = await clients[i % len(clients)].request(
                 "POST", f"/api/v1/dialogs/{dialog}/messages", json_body={"text": text}, token=token
             )
-        except (HTTPError, OSError):
+        except (HTTPError, OSError) as exc:
             status = 0
+            failures[f"{type(exc).__name__}: {exc}"[:120]] += 1
         if status == 201:
             acked_at.append(time.perf_counter())
         else:
             errors += 1
+            if status:
+                failures[f"HTTP {status}"] += 1
 
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.05
@@ -181,6 +187,7 @@ async def offer(
         errors=errors + sum(1 for t in tasks if not t.done()),
         achieved=len(acked_at) / span if acked_at else 0.0,
         latencies=latencies,
+        failures=failures,
     )
 
 
@@ -274,10 +281,15 @@ def results_of(results: list[tuple[Measured, float]], variant: str) -> list[Resu
             ms(percentile(m.latencies, 50)),
             ms(percentile(m.latencies, 99)),
             f"{cpu / max(m.acked, 1) * 1000:.2f}",
-            f"{m.delivered}/{m.offered} delivered, {m.errors} errors",
+            f"{m.delivered}/{m.offered} delivered, {m.errors} errors"
+            + (f" ({_failures(m)})" if m.failures else ""),
         )
         for m, cpu in results
     ]
+
+
+def _failures(m: Measured) -> str:
+    return "; ".join(f"{n} × {what}" for what, n in m.failures.most_common(3))
 
 
 async def activate(url: str, token: str) -> None:
