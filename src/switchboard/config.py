@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     employee_token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     person_token_ttl_seconds: int = Field(default=3600, ge=60)
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
     # Bounds on every database wait, so that a request never hangs on an unreachable database:
     # opening a connection, one statement (asyncpg command_timeout), a free pooled connection.
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)

@@ -32,7 +32,7 @@ class Database:
         self,
         url: str,
         *,
-        pool_size: int = 10,
+        pool_size: int = 20,
         connect_timeout: float = 3.0,
         command_timeout: float = 10.0,
         pool_timeout: float = 5.0,
