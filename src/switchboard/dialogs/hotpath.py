@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -139,12 +140,30 @@ class Stored:
     event: PendingEvent
 
 
+# How many fast-path statements one process runs against PostgreSQL at once. Each commits
+# under the event-append lock; beyond a few at a time they only queue for it inside PostgreSQL,
+# where every hand-over is a wake-up of a waiting backend, and the throughput falls as the
+# queue grows (docs/performance.md). Waiting here costs nothing and keeps the order.
+CONCURRENT_STATEMENTS = 8
+_slots: weakref.WeakKeyDictionary[Database, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
 async def post_message(
     db: Database, claims: TokenClaims, dialog_id: int, text: str, client_message_id: str | None
 ) -> Stored | None:
     """Store the message if this is the plain case; None when the general path must decide."""
     if db.is_sqlite:
         return None
+    slots = _slots.get(db)
+    if slots is None:
+        slots = _slots[db] = asyncio.Semaphore(CONCURRENT_STATEMENTS)
+    async with slots:
+        return await _post_message(db, claims, dialog_id, text, client_message_id)
+
+
+async def _post_message(
+    db: Database, claims: TokenClaims, dialog_id: int, text: str, client_message_id: str | None
+) -> Stored | None:
     conn = db.engine.connect()
     try:
         await conn.start()
