@@ -270,12 +270,12 @@ async def set_statuses_txn(
     # Consecutive changes to `active` of different employees have independent consequences;
     # they are settled together (one read of the PM appeals waiting for them), and before any
     # other kind of change, so the order of the changes is kept.
-    becoming_active: list[tuple[int, Actor]] = []
+    becoming_active: dict[int, Actor] = {}
 
     async def settle() -> None:
         if becoming_active:
             await uow.session.flush()
-            await engine.employees_became_active_txn(uow, becoming_active)
+            await engine.employees_became_active_txn(uow, list(becoming_active.items()))
             becoming_active.clear()
 
     for change in changes:
@@ -292,14 +292,14 @@ async def set_statuses_txn(
         old = employee.status
         if old == change.status:
             continue
-        if change.status != "active" or any(e == employee.id for e, _ in becoming_active):
+        if change.status != "active" or employee.id in becoming_active:
             await settle()
         await _set_status_row_txn(uow, change.actor, employee, change.status, cause=change.cause)
         if old == "active":
             await uow.session.flush()
             await engine.employee_left_active_txn(uow, employee.id, change.actor, route=False)
         elif change.status == "active":
-            becoming_active.append((employee.id, change.actor))
+            becoming_active[employee.id] = change.actor
         else:
             continue  # between break and offline: nothing to route
         routed_by = change.actor

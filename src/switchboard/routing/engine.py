@@ -341,16 +341,6 @@ async def general_chat_revoked_txn(uow: Uow, employee_id: int, actor: Actor) -> 
     await route_general_txn(uow, actor)
 
 
-async def employee_became_active_txn(
-    uow: Uow, employee_id: int, actor: Actor, *, route: bool = True
-) -> None:
-    """SPEC 5.1, 6.2: PM appeals waiting for this manager are theirs now; then general routing
-    (unless `route=False`: the caller runs one pass for several changes)."""
-    await employees_became_active_txn(uow, [(employee_id, actor)])
-    if route:
-        await route_general_txn(uow, actor)
-
-
 async def employees_became_active_txn(uow: Uow, changes: Sequence[tuple[int, Actor]]) -> None:
     """SPEC 5.1, 6.2 for several employees who just became active (each once): the PM appeals
     waiting for each are theirs, read in one statement. Each employee's consequence touches only
