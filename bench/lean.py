@@ -103,8 +103,9 @@ class LeanClient:
         raw_head = b"\r\n".join(head) + b"\r\n\r\n"
         async with self._slots:
             for attempt in (0, 1):
-                fresh = not self._idle
-                conn = self._idle.pop() if self._idle else await self._connect()
+                # The retry always opens a connection: the other idle ones may be stale too.
+                fresh = attempt == 1 or not self._idle
+                conn = await self._connect() if fresh else self._idle.pop()
                 try:
                     status, data, keep = await conn.request(raw_head, body)
                 except (ConnectionError, asyncio.IncompleteReadError) as exc:
