@@ -26,6 +26,7 @@ from switchboard.auth.principals import known_path_ids
 from switchboard.auth.tokens import TokenSigner
 from switchboard.bootstrap import ensure_admin_from_env
 from switchboard.config import Settings, get_settings
+from switchboard.db.errors import database_away, driver_unreachable
 from switchboard.db.session import Database
 from switchboard.dialogs.api import router as dialogs_router
 from switchboard.dialogs.hotpath import MessageLane
@@ -184,32 +185,15 @@ async def _database_unavailable(_request: Request, _exc: Exception) -> JSONRespo
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or _unreachable(exc):
+    if database_away(exc):
         return await _database_unavailable(request, exc)
     log.error("database_error", path=request.url.path, error=str(exc.orig)[:500])
     return problem(500, "internal_error", "the request could not be completed")
 
 
-# SQLSTATEs that mean "the database is not there right now", not "this request is wrong":
-# connection exceptions, shutting down or starting up, too many connections.
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
-
-
-def _unreachable(exc: DBAPIError) -> bool:
-    return _driver_unreachable(exc.orig)
-
-
-def _driver_unreachable(orig: BaseException | None) -> bool:
-    sqlstate = getattr(orig, "sqlstate", None)
-    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
-        return True
-    # asyncpg's "the underlying connection is closed" and the like.
-    return type(orig).__name__ == "InterfaceError" and "closed" in str(orig)
-
-
 async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
     """asyncpg's own errors, from code that talks to the driver directly."""
-    if _driver_unreachable(exc):
+    if driver_unreachable(exc):
         return await _database_unavailable(request, exc)
     log.error("database_error", path=request.url.path, error=str(exc)[:500])
     return problem(500, "internal_error", "the request could not be completed")

@@ -4,9 +4,12 @@ and each is answered on its own: a refused change refuses nobody else."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from switchboard.auth.principals import Actor
+from switchboard.db.errors import database_away
+from switchboard.db.session import Database
 from switchboard.kit.errors import Conflict, NotFound
 from switchboard.people.service import StatusChange
 from switchboard.people.status_lane import StatusLane
@@ -145,3 +148,26 @@ async def test_one_employee_twice_in_a_batch_ends_as_one_change_after_the_other(
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][2]  # it was the manager's while they were active
     assert violations(await snapshot(app.state.db)) == []
+
+
+async def test_with_the_database_away_every_waiting_change_fails_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """No change-by-change retry when nothing can be written: a burst during an outage is told
+    so (503) after one attempt, not after one connection timeout per change."""
+    away = (
+        f"sqlite:///{tmp_path}/missing/folder/switchboard.db"
+        if database_url.startswith("sqlite")
+        else "postgresql://postgres@127.0.0.1:9/test"  # nothing listens on the discard port
+    )
+    db = Database(away, connect_timeout=2.0)
+    try:
+        lane = StatusLane(db)
+        changes = [StatusChange(Actor.system(), employee_id, "active") for employee_id in (1, 2, 3)]
+        tasks = [asyncio.ensure_future(lane.change(c)) for c in changes]
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(database_away(o) for o in outcomes if isinstance(o, BaseException))
+        assert all(isinstance(o, BaseException) for o in outcomes)
+        assert lane.transactions == 1
+    finally:
+        await db.engine.dispose()

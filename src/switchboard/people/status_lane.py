@@ -18,6 +18,7 @@ import asyncio
 
 import structlog
 
+from switchboard.db.errors import database_away
 from switchboard.db.session import Database
 from switchboard.kit.errors import DomainError, Unavailable
 from switchboard.people.service import StatusChange, set_statuses_txn
@@ -49,11 +50,22 @@ class StatusLane:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                if not await self._apply(batch):
-                    # The transaction failed as a whole: each change alone, so one change's
-                    # failure does not become everyone's.
-                    for waiting in batch:
-                        await self._apply([waiting])
+                failure = await self._apply(batch)
+                if failure is None:
+                    continue
+                if len(batch) == 1 or database_away(failure):
+                    # A change alone, or nobody's change can be written now (503): each hears
+                    # so at once.
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(failure)
+                    continue
+                # The transaction failed as a whole: each change alone, so one change's
+                # failure does not become everyone's.
+                for waiting in batch:
+                    alone = await self._apply([waiting])
+                    if alone is not None and not waiting[1].done():
+                        waiting[1].set_exception(alone)
         finally:
             # Cancelled (the server is stopping): whoever still waits is told to try again.
             for _, future in [*batch, *self._waiting]:
@@ -62,9 +74,9 @@ class StatusLane:
                         Unavailable("service_unavailable", "the server is stopping; try again")
                     )
 
-    async def _apply(self, batch: list[_Waiting]) -> bool:
-        """One transaction for the batch; False (futures untouched) if it failed, unless the
-        batch was a single change, whose future then carries the error."""
+    async def _apply(self, batch: list[_Waiting]) -> BaseException | None:
+        """One transaction for the batch, answering each change; the failure if it failed as a
+        whole (its futures are then left to the caller)."""
         self.transactions += 1
         try:
             async with self.db.uow() as uow:
@@ -79,11 +91,7 @@ class StatusLane:
         except Exception as exc:
             if len(batch) > 1:
                 log.warning("status_lane.batch_failed", size=len(batch), error=repr(exc)[:300])
-                return False
-            _, future = batch[0]
-            if not future.done():
-                future.set_exception(exc)
-            return True
+            return exc
         for (_, future), answer in zip(batch, answers, strict=True):
             if future.done():
                 continue
@@ -91,4 +99,4 @@ class StatusLane:
                 future.set_exception(answer)
             else:
                 future.set_result(answer)
-        return True
+        return None
