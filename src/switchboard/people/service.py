@@ -258,13 +258,13 @@ async def set_statuses_txn(
     instant; the pass is recorded as caused by the last change that called for it.
     """
     await uow.lock_routing_txn()
-    # Every employee of the batch in one read, fresh under the lock; the loop then finds them in
-    # the session (and sees its own earlier changes to them).
+    # Every employee of the batch in one read, fresh under the lock, and held here: the session
+    # keeps unchanged objects only weakly, and a lookup that missed would read and flush again.
     ids = {change.employee_id for change in changes}
     loaded = await uow.session.execute(
         select(Employee).where(Employee.id.in_(ids)).execution_options(populate_existing=True)
     )
-    loaded.scalars().all()  # the rows become the session's objects as they are fetched
+    employees = {employee.id: employee for employee in loaded.scalars()}
     outcomes: list[Employee | DomainError] = []
     routed_by: Actor | None = None
     # Consecutive changes to `active` of different employees have independent consequences;
@@ -279,7 +279,7 @@ async def set_statuses_txn(
             becoming_active.clear()
 
     for change in changes:
-        employee = await uow.session.get(Employee, change.employee_id)
+        employee = employees.get(change.employee_id)
         if employee is None:
             outcomes.append(NotFound("employee_not_found", f"no employee {change.employee_id}"))
             continue
