@@ -33,7 +33,7 @@ class StatusLane:
         self.db = db
         self._waiting: list[_Waiting] = []
         self._worker: asyncio.Task[None] | None = None
-        self.transactions = 0  # how many transactions the lane has run (tests, metrics)
+        self.transactions = 0  # how many transactions the lane has run (for tests)
 
     async def change(self, change: StatusChange) -> str:
         """Apply one change; returns the employee's status once it is committed, or raises the

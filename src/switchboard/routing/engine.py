@@ -352,11 +352,15 @@ async def employees_became_active_txn(uow: Uow, changes: Sequence[tuple[int, Act
         Appeal.kind == "personal_manager",
         Client.personal_manager_id.in_([employee_id for employee_id, _ in changes]),
     )
+    by_manager: dict[int, list[Appeal]] = {}
+    for appeal, pm in waiting:
+        assert pm is not None  # the statement selected them by their manager
+        by_manager.setdefault(pm, []).append(appeal)
     for employee_id, actor in changes:
-        mine = [(a, pm) for a, pm in waiting if pm == employee_id]
+        mine = by_manager.get(employee_id)
         if mine:
-            decisions = policy.on_become_active(employee_id, [_plain(a, pm) for a, pm in mine])
-            await apply_txn(uow, {a.id: a for a, _ in mine}, decisions, actor)
+            decisions = policy.on_become_active(employee_id, [_plain(a, employee_id) for a in mine])
+            await apply_txn(uow, {a.id: a for a in mine}, decisions, actor)
 
 
 async def manager_changed_txn(
