@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from switchboard.routing import policy
 from switchboard.routing.policy import (
@@ -404,6 +406,62 @@ def test_spec_4_3_route_general_uses_next_seq_for_later_ties() -> None:
     operators = [op(1, load=1, seq=5), op(2, load=0, seq=None), op(3, load=1, seq=50)]
     assignments = route_general([gen(1), gen(2), gen(3)], operators, next_seq=51)
     assert pairs(assignments) == [(1, 2), (2, 1), (3, 3)]
+
+
+def _route_general_by_scanning(
+    queue: list[OpenAppeal], operators: list[Operator], next_seq: int
+) -> list[tuple[int, int]]:
+    """SPEC 4.2-4.3 read literally: for each queued appeal, oldest first, look at every operator
+    and take the least loaded eligible one, then whoever waited longest, then the lowest id."""
+    pool = {o.id: o for o in operators}
+    chosen: list[tuple[int, int]] = []
+    for appeal in sorted(queue, key=lambda a: a.id):
+        if appeal.kind != "general" or appeal.status != "queued":
+            continue
+        eligible = [o for o in pool.values() if o.active and o.general_chat and o.load < o.limit]
+        if not eligible:
+            break
+        best = min(
+            eligible,
+            key=lambda o: (
+                o.load,
+                o.last_assigned_seq is not None,
+                o.last_assigned_seq or 0,
+                o.id,
+            ),
+        )
+        chosen.append((appeal.id, best.id))
+        pool[best.id] = replace(best, load=best.load + 1, last_assigned_seq=next_seq)
+        next_seq += 1
+    return chosen
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),  # active
+            st.booleans(),  # general_chat
+            st.integers(0, 4),  # limit
+            st.integers(0, 5),  # load
+            st.none() | st.integers(1, 20),  # last assigned seq
+        ),
+        max_size=8,
+    ),
+    st.integers(0, 25),
+    st.integers(21, 40),
+)
+def test_spec_4_3_route_general_is_the_scan_of_every_operator_for_every_appeal(
+    specs: list[tuple[bool, bool, int, int, int | None]], queued: int, next_seq: int
+) -> None:
+    operators = [
+        op(i, active=a, general_chat=g, limit=lim, load=load, seq=seq)
+        for i, (a, g, lim, load, seq) in enumerate(specs, start=1)
+    ]
+    queue = [gen(i) for i in range(1, queued + 1)]
+    assert pairs(route_general(queue, operators, next_seq)) == _route_general_by_scanning(
+        queue, operators, next_seq
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ what to do, and applies the answer. Every decision names its reason code (SPEC 8
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -212,18 +213,23 @@ def route_general(
     Ties go to whoever has waited longest since their last general assignment (never-assigned
     first), then to the lowest id. `next_seq` orders the assignments made here.
     """
-    pool = {op.id: op for op in operators}
+    # A heap keyed by fairness: the chosen operator's key only grows (one more appeal, the
+    # newest sequence number), so popping the least and pushing it back is the same choice as
+    # scanning everyone for every appeal, in O(log n) instead of O(n).
+    heap = [(_fairness(op), op) for op in operators if is_eligible(op)]
+    heapq.heapify(heap)
     assignments: list[Assign] = []
     for appeal in sorted(queue, key=lambda a: a.id):
         if appeal.kind != GENERAL or appeal.status != "queued":
             continue
-        eligible = [op for op in pool.values() if is_eligible(op)]
-        if not eligible:
+        if not heap:
             break
-        chosen = min(eligible, key=_fairness)
+        _, chosen = heapq.heappop(heap)
         assignments.append(Assign(appeal.id, chosen.id, ROUTED))
-        pool[chosen.id] = replace(chosen, load=chosen.load + 1, last_assigned_seq=next_seq)
+        chosen = replace(chosen, load=chosen.load + 1, last_assigned_seq=next_seq)
         next_seq += 1
+        if is_eligible(chosen):
+            heapq.heappush(heap, (_fairness(chosen), chosen))
     return assignments
 
 
