@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.appeals.models import Appeal
-from switchboard.appeals.serialize import appeal_out_txn
+from switchboard.appeals.serialize import appeal_out, appeal_out_txn, names_txn
 from switchboard.db.session import PendingEvent, Uow
 
 
@@ -35,3 +35,12 @@ def emit(uow: Uow, type_: str, data: dict[str, Any], audience: Audience) -> None
 async def emit_appeal_event(uow: Uow, type_: str, appeal: Appeal, audience: Audience) -> None:
     out = await appeal_out_txn(uow, appeal)
     emit(uow, type_, out.model_dump(mode="json"), audience)
+
+
+async def emit_appeal_events(uow: Uow, events: list[tuple[str, Appeal, Audience]]) -> None:
+    """`emit_appeal_event` for many appeals, with the names they mention read once."""
+    names = await names_txn(
+        uow, {i for _, a, _ in events for i in (a.assignee_id, a.waiting_for_id)}
+    )
+    for type_, appeal, audience in events:
+        emit(uow, type_, appeal_out(appeal, names).model_dump(mode="json"), audience)

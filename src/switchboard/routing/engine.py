@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -19,7 +19,7 @@ from switchboard.appeals.models import Appeal, AppealEvent
 from switchboard.auth.principals import Actor
 from switchboard.db.session import Uow
 from switchboard.dialogs.audience import dialog_audience_txn, dialog_audiences_txn
-from switchboard.events.publish import emit_appeal_event
+from switchboard.events.publish import Audience, emit_appeal_event, emit_appeal_events
 from switchboard.kit.clock import utcnow
 from switchboard.people.models import Client, Employee, RoutingSettings
 from switchboard.routing import policy
@@ -106,68 +106,125 @@ async def _next_assignment_seq_txn(uow: Uow) -> int:
     return int(current or 0) + 1
 
 
+_APPEALS = cast(Table, Appeal.__table__)
+_HISTORY = cast(Table, AppealEvent.__table__)
+_EMPLOYEES = cast(Table, Employee.__table__)
+# One statement per kind of decision, run once per row (executemany): the ORM's unit of work
+# costs more than the database does for a burst of a thousand decisions.
+_WRITE_ASSIGNED = (
+    update(_APPEALS)
+    .where(_APPEALS.c.id == bindparam("appeal_id"))
+    .values(
+        status="assigned",
+        assignee_id=bindparam("employee_id"),
+        last_assignee_id=bindparam("employee_id"),
+        waiting_for_id=None,
+        reason=bindparam("reason"),
+        assigned_at=bindparam("at"),
+    )
+)
+_WRITE_QUEUED = (
+    update(_APPEALS)
+    .where(_APPEALS.c.id == bindparam("appeal_id"))
+    .values(
+        status="queued",
+        assignee_id=None,
+        waiting_for_id=bindparam("employee_id"),
+        reason=bindparam("reason"),
+        queued_at=bindparam("at"),
+    )
+)
+_WRITE_SEQ = (
+    update(_EMPLOYEES)
+    .where(_EMPLOYEES.c.id == bindparam("employee_id"))
+    .values(last_general_assigned_seq=bindparam("seq"))
+)
+
+
 async def apply_txn(
     uow: Uow, appeals: dict[int, Appeal], decisions: Sequence[Decision], actor: Actor
 ) -> None:
     """Persist decisions: the appeal rows, their history, and each event to its audience.
 
-    One flush and one audience look-up for the whole batch: a manager's 1,000 waiting appeals
-    cost a handful of statements, not thousands.
+    A handful of statements for the whole batch, whatever its size: a manager's 1,000 waiting
+    appeals, or a shift's first routing pass, are written with one statement per kind of row,
+    and the loaded appeals are told their new values as the database now holds them.
     """
     if not decisions:
         return
+    await uow.session.flush()  # what the caller changed before goes first (history order)
     now = utcnow()
     seq: int | None = None
     last_seq: dict[int, int] = {}  # employee → the sequence number of their newest assignment
+    assigned: list[dict[str, object]] = []
+    queued: list[dict[str, object]] = []
+    history: list[dict[str, object]] = []
     moves: list[tuple[Appeal, str, int | None]] = []
     for decision in decisions:
         appeal = appeals[decision.appeal_id]
         previous_holder = appeal.assignee_id
+        target: int | None
         if isinstance(decision, Assign):
-            appeal.status = "assigned"
-            appeal.assignee_id = decision.employee_id
-            appeal.last_assignee_id = decision.employee_id
-            appeal.waiting_for_id = None
-            appeal.reason = decision.reason
-            appeal.assigned_at = now
+            target, event = decision.employee_id, "assigned"
+            values: dict[str, object] = {
+                "status": "assigned",
+                "assignee_id": target,
+                "last_assignee_id": target,
+                "waiting_for_id": None,
+                "reason": decision.reason,
+                "assigned_at": now,
+            }
             if appeal.kind == "general":
                 if seq is None:
                     seq = await _next_assignment_seq_txn(uow)
-                last_seq[decision.employee_id] = seq
+                last_seq[target] = seq
                 seq += 1
-            record_history_txn(
-                uow, appeal, "assigned", decision.reason, decision.employee_id, actor
-            )
-            moves.append((appeal, "appeal.assigned", previous_holder))
         else:
-            appeal.status = "queued"
-            appeal.assignee_id = None
-            appeal.waiting_for_id = decision.waiting_for_id
-            appeal.reason = decision.reason
-            appeal.queued_at = now
-            record_history_txn(
-                uow, appeal, "queued", decision.reason, decision.waiting_for_id, actor
-            )
-            moves.append((appeal, "appeal.queued", previous_holder))
-    await uow.session.flush()
+            target, event = decision.waiting_for_id, "queued"
+            values = {
+                "status": "queued",
+                "assignee_id": None,
+                "waiting_for_id": target,
+                "reason": decision.reason,
+                "queued_at": now,
+            }
+        (assigned if event == "assigned" else queued).append(
+            {"appeal_id": appeal.id, "employee_id": target, "reason": decision.reason, "at": now}
+        )
+        for name, value in values.items():
+            set_committed_value(appeal, name, value)
+        history.append(
+            {
+                "appeal_id": appeal.id,
+                "at": now,
+                "event": event,
+                "reason": decision.reason,
+                "employee_id": target,
+                "actor_type": actor.type,
+                "actor_id": actor.id,
+            }
+        )
+        moves.append((appeal, f"appeal.{event}", previous_holder))
+    for statement, rows in ((_WRITE_ASSIGNED, assigned), (_WRITE_QUEUED, queued)):
+        if rows:
+            await uow.session.execute(statement, rows)
+    await uow.session.execute(insert(_HISTORY), history)
     if last_seq:
-        employees = cast(Table, Employee.__table__)
         await uow.session.execute(
-            update(employees)
-            .where(employees.c.id == bindparam("employee_id"))
-            .values(last_general_assigned_seq=bindparam("seq")),
-            [{"employee_id": e, "seq": n} for e, n in last_seq.items()],
+            _WRITE_SEQ, [{"employee_id": e, "seq": n} for e, n in last_seq.items()]
         )
         for employee_id, number in last_seq.items():
             loaded = uow.session.identity_map.get(identity_key(Employee, employee_id))
             if loaded is not None:
                 set_committed_value(loaded, "last_general_assigned_seq", number)
     audiences = await dialog_audiences_txn(uow, [appeal.dialog_id for appeal, _, _ in moves])
+    appeal_events: list[tuple[str, Appeal, Audience]] = []
     for appeal, event_type, previous_holder in moves:
         audience = audiences[appeal.dialog_id]
         if previous_holder is not None:
             audience = replace(audience, employee_ids=audience.employee_ids | {previous_holder})
-        await emit_appeal_event(uow, event_type, appeal, audience)
+        appeal_events.append((event_type, appeal, audience))
+    await emit_appeal_events(uow, appeal_events)
 
 
 async def open_appeal_txn(
