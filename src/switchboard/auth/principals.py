@@ -52,7 +52,7 @@ class Principal:
     def require(self, permission: str) -> Employee:
         employee = self.require_employee()
         if not employee.has(permission):
-            raise Forbidden("permission_denied", f"the permission {permission} is required")
+            raise missing_permission(permission)
         return employee
 
     def has(self, permission: str) -> bool:
@@ -108,15 +108,29 @@ def verify_token(signer: TokenSigner, token: str | None) -> TokenClaims:
     return claims
 
 
+def missing_permission(permission: str) -> Forbidden:
+    return Forbidden("permission_denied", f"the permission {permission} is required")
+
+
+def token_still_holds(subject: Employee | Person | None, version: int) -> bool:
+    """Its subject exists, is enabled, and has not had its tokens revoked since."""
+    return subject is not None and subject.is_enabled and subject.token_version == version
+
+
+def no_longer_valid() -> Unauthorized:
+    return Unauthorized("invalid_token", "the token is no longer valid")
+
+
 async def principal_of(uow: Uow, claims: TokenClaims) -> Principal:
     if claims.subject_type == "employee":
         employee = await uow.session.get(Employee, claims.subject_id)
-        if employee is None or not employee.is_enabled or employee.token_version != claims.version:
-            raise Unauthorized("invalid_token", "the token is no longer valid")
+        if not token_still_holds(employee, claims.version):
+            raise no_longer_valid()
         return Principal(employee=employee)
     person = await uow.session.get(Person, claims.subject_id)
-    if person is None or not person.is_enabled or person.token_version != claims.version:
-        raise Unauthorized("invalid_token", "the token is no longer valid")
+    if not token_still_holds(person, claims.version):
+        raise no_longer_valid()
+    assert person is not None
     client = await uow.session.get(Client, person.client_id)
     return Principal(person=person, client=client)
 

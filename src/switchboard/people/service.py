@@ -9,7 +9,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.auth.passwords import hash_password, verify_password
-from switchboard.auth.principals import Actor
+from switchboard.auth.principals import (
+    Actor,
+    missing_permission,
+    no_longer_valid,
+    token_still_holds,
+)
 from switchboard.auth.tokens import TokenSigner
 from switchboard.db.session import Uow
 from switchboard.events.publish import Audience, emit
@@ -229,11 +234,22 @@ async def _set_status_row_txn(
 
 
 @dataclass(frozen=True)
+class Caller:
+    """The token of the employee asking for a change, checked in the change's own transaction
+    (the status lane reads nothing before): the version it carries, and the permission the
+    change needs beyond being that employee."""
+
+    token_version: int
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusChange:
     actor: Actor
     employee_id: int
     status: str
     cause: str | None = None
+    caller: Caller | None = None  # None: checked already, or the server's own change
 
 
 async def set_status_txn(
@@ -261,6 +277,7 @@ async def set_statuses_txn(
     # Every employee of the batch in one read, fresh under the lock, and held here: the session
     # keeps unchanged objects only weakly, and a lookup that missed would read and flush again.
     ids = {change.employee_id for change in changes}
+    ids |= {c.actor.id for c in changes if c.caller is not None and c.actor.id is not None}
     loaded = await uow.session.execute(
         select(Employee).where(Employee.id.in_(ids)).execution_options(populate_existing=True)
     )
@@ -279,6 +296,15 @@ async def set_statuses_txn(
             becoming_active.clear()
 
     for change in changes:
+        if change.caller is not None:
+            caller = employees.get(change.actor.id) if change.actor.id is not None else None
+            if not token_still_holds(caller, change.caller.token_version):
+                outcomes.append(no_longer_valid())
+                continue
+            assert caller is not None
+            if change.caller.permission and not caller.has(change.caller.permission):
+                outcomes.append(missing_permission(change.caller.permission))
+                continue
         employee = employees.get(change.employee_id)
         if employee is None:
             outcomes.append(NotFound("employee_not_found", f"no employee {change.employee_id}"))
