@@ -174,3 +174,55 @@ async def test_with_the_database_away_every_waiting_change_fails_at_once(
         assert lane.transactions == 1
     finally:
         await db.engine.dispose()
+
+
+async def test_the_lane_checks_each_callers_token_and_permission(world: World, app: Any) -> None:
+    """The request does no database work of its own: the lane checks, in its transaction, that
+    each caller's token still holds and that they may make the change — and refuses only them."""
+    fine = await world.operator(status="offline")
+    revoked = await world.operator(status="offline")
+    ok(
+        await world.api.patch(
+            f"/api/v1/employees/{revoked.id}",
+            json={"password": "a-new-password-1"},
+            headers=world.admin.headers,
+        )
+    )
+    plain = await world.operator(status="offline")  # no `supervise`
+    supervisor = await world.supervisor()
+    person = (await world.client()).persons[0]
+    target = await world.operator(status="offline")
+    other = await world.operator(status="offline")
+
+    def put(path: str, token: str) -> Any:
+        return world.api.put(path, json={"status": "active"}, headers=auth(token))
+
+    answers = await asyncio.gather(
+        put("/api/v1/me/status", fine.token),
+        put("/api/v1/me/status", revoked.token),
+        put(f"/api/v1/employees/{other.id}/status", plain.token),
+        put(f"/api/v1/employees/{target.id}/status", supervisor.token),
+        put("/api/v1/me/status", person.token),
+        put(f"/api/v1/employees/{other.id}/status", person.token),
+    )
+    assert [(r.status_code, r.json().get("code", r.json().get("status"))) for r in answers] == [
+        (200, "active"),
+        (401, "invalid_token"),
+        (403, "permission_denied"),
+        (200, "active"),
+        (403, "employee_only"),
+        (403, "employee_only"),
+    ]
+    rows = {
+        e["id"]: e["status"]
+        for e in ok(
+            await world.api.get("/api/v1/employees?limit=200", headers=world.admin.headers)
+        )["items"]
+    }
+    assert [rows[e.id] for e in (fine, revoked, plain, target, other)] == [
+        "active",
+        "offline",
+        "offline",
+        "active",
+        "offline",
+    ]
