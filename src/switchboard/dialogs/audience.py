@@ -5,6 +5,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 
 from switchboard.appeals.models import Appeal
+from switchboard.db.params import chunked
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Participant
 from switchboard.events.publish import Audience
@@ -21,7 +22,7 @@ async def dialog_audiences_txn(uow: Uow, dialog_ids: Collection[int]) -> dict[in
     """`dialog_audience_txn` for many dialogs in three statements (a routing burst)."""
     wanted = sorted(set(dialog_ids))
     audiences: dict[int, Audience] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunked(wanted):
         rows = await uow.session.execute(
             select(Dialog.id, Dialog.person_id, Dialog.kind, Client.personal_manager_id)
             .join(Client, Client.id == Dialog.client_id)
@@ -48,7 +49,3 @@ async def dialog_audiences_txn(uow: Uow, dialog_ids: Collection[int]) -> dict[in
             if holder is not None:
                 audiences[dialog_id].employee_ids.add(holder)
     return audiences
-
-
-def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]

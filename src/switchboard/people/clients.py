@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.appeals.models import Appeal
 from switchboard.auth.principals import Actor, Principal
 from switchboard.auth.tokens import TokenSigner
+from switchboard.db.params import chunked
 from switchboard.db.session import Uow
 from switchboard.dialogs.models import Dialog, Participant
 from switchboard.events.publish import Audience, emit
@@ -187,50 +190,77 @@ async def change_manager_txn(
 
     The caller holds the routing lock (manager changes reroute).
     """
-    previous = client.personal_manager_id
-    change = PersonalManagerChange(
-        client_id=client.id,
-        previous_employee_id=previous,
-        employee_id=new_pm_id,
-        changed_by=actor.id if actor.type == "employee" else None,
-        changed_at=utcnow(),
-    )
-    if previous == new_pm_id:
-        return change  # nothing changes, nothing is recorded
-    client.personal_manager_id = new_pm_id
-    uow.session.add(change)
+    (change,) = await change_managers_txn(uow, actor, [client], new_pm_id)
+    return change
+
+
+async def change_managers_txn(
+    uow: Uow, actor: Actor, clients: Sequence[Client], new_pm_id: int | None
+) -> list[PersonalManagerChange]:
+    """`change_manager_txn` for many clients at once (a portfolio move): a handful of statements
+    for all of them, not a handful per client, so the routing lock is held for a moment.
+
+    Returns each client's change; one whose manager is already `new_pm_id` changes nothing and
+    its change is not recorded.
+    """
+    now = utcnow()
+    changes: list[PersonalManagerChange] = []
+    moving: list[tuple[Client, PersonalManagerChange]] = []
+    for client in clients:
+        change = PersonalManagerChange(
+            client_id=client.id,
+            previous_employee_id=client.personal_manager_id,
+            employee_id=new_pm_id,
+            changed_by=actor.id if actor.type == "employee" else None,
+            changed_at=now,
+        )
+        changes.append(change)
+        if client.personal_manager_id != new_pm_id:
+            moving.append((client, change))
+    if not moving:
+        return changes
+    for client, change in moving:
+        client.personal_manager_id = new_pm_id
+        uow.session.add(change)
+        audit_txn(
+            uow,
+            actor,
+            "personal_manager_changed",
+            client_id=client.id,
+            employee_id=new_pm_id,
+            related_employee_id=change.previous_employee_id,
+            previous_employee_id=change.previous_employee_id,
+        )
     await uow.session.flush()
-    audit_txn(
-        uow,
-        actor,
-        "personal_manager_changed",
-        client_id=client.id,
-        employee_id=new_pm_id,
-        related_employee_id=previous,
-        previous_employee_id=previous,
-    )
-    persons = set(
-        (await uow.session.execute(select(Person.id).where(Person.client_id == client.id)))
-        .scalars()
-        .all()
-    )
-    emit(
-        uow,
-        "personal_manager.changed",
-        change_out(change),
-        Audience(
-            employee_ids={e for e in (previous, new_pm_id) if e is not None}, person_ids=persons
-        ),
-    )
-    await engine.manager_changed_txn(uow, client.id, new_pm_id, actor)
+    ids = [client.id for client, _ in moving]
+    persons: dict[int, set[int]] = {}
+    for chunk in chunked(ids):
+        rows = await uow.session.execute(
+            select(Person.client_id, Person.id).where(Person.client_id.in_(chunk))
+        )
+        for client_id, person_id in rows:
+            persons.setdefault(client_id, set()).add(person_id)
+    for client, change in moving:
+        previous = change.previous_employee_id
+        emit(
+            uow,
+            "personal_manager.changed",
+            change_out(change),
+            Audience(
+                employee_ids={e for e in (previous, new_pm_id) if e is not None},
+                person_ids=persons.get(client.id, set()),
+            ),
+        )
+    await engine.managers_changed_txn(uow, ids, new_pm_id, actor)
     # The dialogs' copy of the manager, last: a message takes its appeal's row before its
     # dialog's, so the dialogs' rows are taken after every appeal the change moves.
-    await uow.session.execute(
-        update(Dialog)
-        .where(Dialog.client_id == client.id, Dialog.kind == "personal_manager")
-        .values(responsible_id=new_pm_id)
-    )
-    return change
+    for chunk in chunked(ids):
+        await uow.session.execute(
+            update(Dialog)
+            .where(Dialog.client_id.in_(chunk), Dialog.kind == "personal_manager")
+            .values(responsible_id=new_pm_id)
+        )
+    return changes
 
 
 def change_out(change: PersonalManagerChange) -> dict[str, object]:
@@ -278,8 +308,7 @@ async def move_portfolio_txn(uow: Uow, actor: Actor, from_id: int, to_id: int) -
     )
     client_ids = [c.id for c in clients]
     open_before = await _open_pm_appeals_by_holder_txn(uow, client_ids)
-    for client in clients:
-        await change_manager_txn(uow, actor, client, to_id)
+    await change_managers_txn(uow, actor, clients, to_id)
     open_after = await _open_pm_appeals_by_holder_txn(uow, client_ids)
     staying = sum(1 for aid, holder in open_before.items() if open_after.get(aid) == holder)
     return MoveOut(

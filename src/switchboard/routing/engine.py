@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -17,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 
 from switchboard.appeals.models import Appeal, AppealEvent
 from switchboard.auth.principals import Actor
+from switchboard.db.params import chunked
 from switchboard.db.session import Uow
 from switchboard.dialogs.audience import dialog_audience_txn, dialog_audiences_txn
 from switchboard.events.publish import Audience, emit_appeal_event, emit_appeal_events
@@ -99,6 +101,26 @@ def record_history_txn(
             actor_id=actor.id,
         )
     )
+
+
+def _history_row(
+    appeal_id: int,
+    at: datetime,
+    event: str,
+    reason: str | None,
+    employee_id: int | None,
+    actor: Actor,
+) -> dict[str, object]:
+    """A row of `appeal_history` for a statement that writes many (`record_history_txn`, one)."""
+    return {
+        "appeal_id": appeal_id,
+        "at": at,
+        "event": event,
+        "reason": reason,
+        "employee_id": employee_id,
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+    }
 
 
 async def _next_assignment_seq_txn(uow: Uow) -> int:
@@ -193,17 +215,7 @@ async def apply_txn(
         )
         for name, value in values.items():
             set_committed_value(appeal, name, value)
-        history.append(
-            {
-                "appeal_id": appeal.id,
-                "at": now,
-                "event": event,
-                "reason": decision.reason,
-                "employee_id": target,
-                "actor_type": actor.type,
-                "actor_id": actor.id,
-            }
-        )
+        history.append(_history_row(appeal.id, now, event, decision.reason, target, actor))
         moves.append((appeal, f"appeal.{event}", previous_holder))
     for statement, rows in ((_WRITE_ASSIGNED, assigned), (_WRITE_QUEUED, queued)):
         if rows:
@@ -420,25 +432,34 @@ async def employees_became_active_txn(uow: Uow, changes: Sequence[tuple[int, Act
             await apply_txn(uow, {a.id: a for a in mine}, decisions, actor)
 
 
-async def manager_changed_txn(
-    uow: Uow, client_id: int, new_pm_id: int | None, actor: Actor
+async def managers_changed_txn(
+    uow: Uow, client_ids: Sequence[int], new_pm_id: int | None, actor: Actor
 ) -> None:
-    """SPEC 6: the open PM appeals of a client whose manager just changed."""
+    """SPEC 6: the open PM appeals of clients whose manager just changed to `new_pm_id` (one
+    client, or a whole portfolio: the same statements either way)."""
     await uow.lock_routing_txn()
-    rows = await _open_appeals_with_pm(
-        uow, Appeal.client_id == client_id, Appeal.kind == "personal_manager"
-    )
+    rows: list[tuple[Appeal, int | None]] = []
+    for chunk in chunked(client_ids):
+        rows += await _open_appeals_with_pm(
+            uow, Appeal.client_id.in_(chunk), Appeal.kind == "personal_manager"
+        )
     if not rows:
         return
-    for appeal, _ in rows:
-        record_history_txn(
-            uow,
-            appeal,
-            "personal_manager_changed",
-            policy.PERSONAL_MANAGER_CHANGED,
-            new_pm_id,
-            actor,
-        )
+    now = utcnow()
+    await uow.session.execute(
+        insert(_HISTORY),
+        [
+            _history_row(
+                appeal.id,
+                now,
+                "personal_manager_changed",
+                policy.PERSONAL_MANAGER_CHANGED,
+                new_pm_id,
+                actor,
+            )
+            for appeal, _ in rows
+        ],
+    )
     active = await _active_map(uow, [new_pm_id, *(a.assignee_id for a, _ in rows)])
     decisions = policy.on_manager_changed(
         [_plain(a, new_pm_id) for a, _ in rows], lambda eid: active.get(eid, False)
