@@ -41,7 +41,7 @@ class Principal:
 
     def require_employee(self) -> Employee:
         if self.employee is None:
-            raise Forbidden("employee_only", "this action is for bank employees")
+            raise employee_only()
         return self.employee
 
     def require_person(self) -> Person:
@@ -106,6 +106,10 @@ def verify_token(signer: TokenSigner, token: str | None) -> TokenClaims:
     if claims is None:
         raise Unauthorized("invalid_token", "the token is invalid or has expired")
     return claims
+
+
+def employee_only() -> Forbidden:
+    return Forbidden("employee_only", "this action is for bank employees")
 
 
 def missing_permission(permission: str) -> Forbidden:

@@ -11,6 +11,7 @@ from switchboard.auth.principals import (
     SettingsDep,
     SignerDep,
     UowDep,
+    employee_only,
     get_db,
     principal_of,
 )
@@ -178,9 +179,10 @@ async def _change_status(
     that the caller's token still holds in the change's own transaction: a status change
     costs its request no database work of its own."""
     if claims.subject_type != "employee":
-        # A person's token: the error the other endpoints give it (401 if it no longer holds).
+        # A person's token: the errors the other endpoints give it.
         async with get_db(request).uow() as uow:
-            (await principal_of(uow, claims)).require_employee()
+            await principal_of(uow, claims)  # 401 if it no longer holds
+        raise employee_only()
     change = service.StatusChange(
         Actor("employee", claims.subject_id),
         employee_id,

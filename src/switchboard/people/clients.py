@@ -322,21 +322,22 @@ async def move_portfolio_txn(uow: Uow, actor: Actor, from_id: int, to_id: int) -
 async def _open_pm_appeals_by_holder_txn(
     uow: Uow, client_ids: list[int]
 ) -> dict[int, tuple[str, int | None]]:
-    if not client_ids:
-        return {}
-    rows = await uow.session.execute(
-        select(Appeal.id, Appeal.status, Appeal.assignee_id, Appeal.waiting_for_id).where(
-            Appeal.client_id.in_(client_ids),
-            Appeal.kind == "personal_manager",
-            Appeal.status != "closed",
+    found: dict[int, tuple[str, int | None]] = {}
+    for chunk in chunked(client_ids):
+        rows = await uow.session.execute(
+            select(Appeal.id, Appeal.status, Appeal.assignee_id, Appeal.waiting_for_id).where(
+                Appeal.client_id.in_(chunk),
+                Appeal.kind == "personal_manager",
+                Appeal.status != "closed",
+            )
         )
-    )
-    return {
-        r.id: ("assigned", r.assignee_id)
-        if r.status == "assigned"
-        else ("queued", r.waiting_for_id)
-        for r in rows
-    }
+        for r in rows:
+            found[r.id] = (
+                ("assigned", r.assignee_id)
+                if r.status == "assigned"
+                else ("queued", r.waiting_for_id)
+            )
+    return found
 
 
 async def count_clients_txn(uow: Uow, employee_id: int) -> int:
