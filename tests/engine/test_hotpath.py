@@ -204,3 +204,80 @@ async def test_a_pooled_connection_the_database_dropped_is_never_a_500(
     assert spy.taken[0] is False  # the dead connection made the fast path step aside
     listed = await world.api.get(url, headers=manager.headers)
     assert [m["text"] for m in listed.json()["items"]] == ["До обрыва", "После обрыва"]
+
+
+async def test_messages_arriving_together_are_stored_as_if_one_by_one(
+    world: World, app: Any, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages posted at the same moment share statements (a group commit); each is stored,
+    acknowledged and announced exactly as alone, and one the fast path may not take is left to
+    the general path without touching the others."""
+    sizes: list[int] = []
+    post_group = hotpath._post_group
+
+    async def counting(db: Any, messages: list[Any]) -> list[hotpath.Stored | None]:
+        sizes.append(len(messages))
+        return await post_group(db, messages)
+
+    monkeypatch.setattr(hotpath, "_post_group", counting)
+    manager = await world.manager(status="active")
+    outsider = await world.operator()
+    a = (await world.client(manager=manager)).persons[0]
+    b = (await world.client(manager=manager)).persons[0]
+    dialog_a = (await world.ask(a, "personal_manager", "Начало"))["dialog_id"]
+    dialog_b = (await world.ask(b, "personal_manager", "Начало"))["dialog_id"]
+    before = len(await _events(app))
+    url_a, url_b = (f"/api/v1/dialogs/{d}/messages" for d in (dialog_a, dialog_b))
+
+    def post(url: str, headers: dict[str, str], text: str, key: str | None = None) -> Any:
+        body: dict[str, str] = {"text": text}
+        if key is not None:
+            body["client_message_id"] = key
+        return world.api.post(url, json=body, headers=headers)
+
+    calls = [post(url_a, a.headers, f"A{i}", f"a{i}") for i in range(12)]
+    calls += [post(url_b, b.headers, f"B{i}") for i in range(12)]
+    calls += [
+        post(url_a, a.headers, "A0", "a0"),  # the same key twice at once: stored once
+        post(url_a, outsider.headers, "Чужой"),  # may not write here: the general path's 404
+        post(url_a, manager.headers, "Ответ"),
+    ]
+    answers = await asyncio.gather(*calls)
+
+    codes = [r.status_code for r in answers]
+    assert codes[1:24] == [201] * 23
+    assert sorted([codes[0], codes[24]]) == [200, 201]  # whichever came second is the replay
+    assert answers[24].json() == answers[0].json()
+    assert codes[25:] == [404, 201]
+    assert max(sizes) > 1  # they did go together
+
+    listed_a = (await world.api.get(f"{url_a}?limit=100", headers=manager.headers)).json()
+    texts_a = [m["text"] for m in listed_a["items"]]
+    assert sorted(texts_a) == sorted(["Начало", *(f"A{i}" for i in range(12)), "Ответ"])
+    stored = [r.json() for r in answers[:24]] + [answers[26].json()]
+    ids = [m["id"] for m in stored]
+    assert len(set(ids)) == len(ids)
+    # Each message's event, once, in the order of the message ids, for the dialog's audience.
+    new = [e for e in (await _events(app))[before:] if e.type == "message.created"]
+    assert [e.data["id"] for e in new] == sorted(ids)
+    for event in new:
+        assert event.employee_ids == {manager.id}
+        assert event.person_ids == ({a.id} if event.dialog_id == dialog_a else {b.id})
+    # The dialog's newest message and each author's read mark: the highest of theirs.
+    async with app.state.db.uow() as uow:
+        last = dict(
+            (
+                await uow.session.execute(
+                    select(Dialog.id, Dialog.last_message_id).where(
+                        Dialog.id.in_([dialog_a, dialog_b])
+                    )
+                )
+            ).all()
+        )
+    a_ids = [m["id"] for m in stored if m["dialog_id"] == dialog_a]
+    b_ids = [m["id"] for m in stored if m["dialog_id"] == dialog_b]
+    assert last == {dialog_a: max(a_ids), dialog_b: max(b_ids)}
+    a_own = [m["id"] for m in stored if m["dialog_id"] == dialog_a and m["author"]["id"] == a.id]
+    assert await _read_mark(app, dialog_a, "person", a.id) == max(a_own)
+    assert await _read_mark(app, dialog_b, "person", b.id) == max(b_ids)
+    assert await _read_mark(app, dialog_a, "employee", manager.id) == answers[26].json()["id"]
