@@ -56,7 +56,8 @@ log = structlog.get_logger(__name__)
 # process does other work. A message that finds nothing at any step is not written and not
 # returned: the general path then answers it.
 #  $1 dialogs, $2 subjects, $3 token versions, $4 author types ('person' | 'employee'),
-#  $5 texts, $6 client_message_ids; $7 created_at, $8 created_at as the API writes it
+#  $5 texts, $6 client_message_ids (arrays in POST_MANY, one value each in POST_ONE);
+#  $7 created_at, $8 created_at as the API writes it
 _POST = """
 WITH inp AS (
     {messages}
