@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from sqlalchemy import insert
+from typing import cast
+
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db.session import PendingEvent
 from switchboard.events.models import EventRecipient, EventRecord
 from switchboard.kit.clock import utcnow
+
+# The tables themselves: the ORM's bulk-insert bookkeeping per row buys nothing here.
+_EVENTS = cast(Table, EventRecord.__table__)
+_RECIPIENTS = cast(Table, EventRecipient.__table__)
 
 
 async def append_events_txn(session: AsyncSession, events: list[PendingEvent]) -> list[int]:
@@ -27,10 +33,10 @@ async def append_events_txn(session: AsyncSession, events: list[PendingEvent]) -
         for event in events
     ]
     if len(rows) == 1:
-        result = await session.execute(insert(EventRecord).returning(EventRecord.id), rows[0])
+        result = await session.execute(insert(_EVENTS).returning(_EVENTS.c.id), rows[0])
     else:
         result = await session.execute(
-            insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True), rows
+            insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True), rows
         )
     ids = [int(i) for i in result.scalars().all()]
     recipients: list[dict[str, object]] = []
@@ -42,5 +48,5 @@ async def append_events_txn(session: AsyncSession, events: list[PendingEvent]) -
             {"event_id": event_id, "reader_type": "p", "reader_id": p} for p in event.person_ids
         ]
     if recipients:
-        await session.execute(insert(EventRecipient), recipients)
+        await session.execute(insert(_RECIPIENTS), recipients)
     return ids
