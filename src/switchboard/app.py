@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None, *, run_sweeper_task: bool = Tru
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # The service has its own metrics and request logs (/metrics, switchboard.access); the
+        # framework's OpenTelemetry would otherwise look for a configured provider per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(MessageLane, state=app.state)  # innermost: see dialogs/hotpath.py
     app.add_middleware(BodyLimitMiddleware)
