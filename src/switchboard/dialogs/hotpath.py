@@ -204,30 +204,30 @@ class _Message:
 class _Groups:
     """One database's messages waiting for a statement, and its statements in flight."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self) -> None:
+        # No reference to the database: the groups are kept in a weak dictionary keyed by it.
         self.waiting: list[tuple[_Message, asyncio.Future[Stored | None]]] = []
         self.running = 0  # workers, each running one statement at a time
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def post(self, message: _Message) -> Stored | None:
+    async def post(self, db: Database, message: _Message) -> Stored | None:
         future: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
         self.waiting.append((message, future))
         if self.running < CONCURRENT_STATEMENTS:
             self.running += 1
-            task = asyncio.create_task(self._drain())
+            task = asyncio.create_task(self._drain(db))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         # A request that goes away does not take its message out of a statement on its way.
         return await asyncio.shield(future)
 
-    async def _drain(self) -> None:
+    async def _drain(self, db: Database) -> None:
         group: list[tuple[_Message, asyncio.Future[Stored | None]]] = []
         try:
             while self.waiting:
                 group, self.waiting = self.waiting[:GROUP_SIZE], self.waiting[GROUP_SIZE:]
                 try:
-                    outcomes = await _post_group(self.db, [message for message, _ in group])
+                    outcomes = await _post_group(db, [message for message, _ in group])
                 except Exception as exc:
                     # Each request hears it, as it would have alone (a 503 if the database
                     # went away mid-statement); the general path is not tried, since the
@@ -260,8 +260,8 @@ async def post_message(
         return None
     groups = _groups.get(db)
     if groups is None:
-        groups = _groups[db] = _Groups(db)
-    return await groups.post(_Message(claims, dialog_id, text, client_message_id))
+        groups = _groups[db] = _Groups()
+    return await groups.post(db, _Message(claims, dialog_id, text, client_message_id))
 
 
 async def _post_group(db: Database, messages: list[_Message]) -> list[Stored | None]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.appeals.models import Appeal
-from switchboard.appeals.serialize import appeal_out, appeal_out_txn, names_txn
+from switchboard.appeals.serialize import appeal_out, names_txn
 from switchboard.db.session import PendingEvent, Uow
 
 
@@ -33,8 +33,7 @@ def emit(uow: Uow, type_: str, data: dict[str, Any], audience: Audience) -> None
 
 
 async def emit_appeal_event(uow: Uow, type_: str, appeal: Appeal, audience: Audience) -> None:
-    out = await appeal_out_txn(uow, appeal)
-    emit(uow, type_, out.model_dump(mode="json"), audience)
+    await emit_appeal_events(uow, [(type_, appeal, audience)])
 
 
 async def emit_appeal_events(uow: Uow, events: list[tuple[str, Appeal, Audience]]) -> None:

@@ -262,6 +262,24 @@ async def set_status_txn(
     return outcome
 
 
+def _refusal(change: StatusChange, employees: dict[int, Employee]) -> DomainError | None:
+    """Why a change may not be made, in the order every endpoint checks: the caller's token,
+    their permission, then the employee it is about."""
+    if change.caller is not None:
+        caller = employees.get(change.actor.id) if change.actor.id is not None else None
+        if not token_still_holds(caller, change.caller.token_version):
+            return no_longer_valid()
+        assert caller is not None
+        if change.caller.permission and not caller.has(change.caller.permission):
+            return missing_permission(change.caller.permission)
+    employee = employees.get(change.employee_id)
+    if employee is None:
+        return NotFound("employee_not_found", f"no employee {change.employee_id}")
+    if not employee.is_enabled:
+        return Conflict("employee_disabled", "a disabled employee has no working status")
+    return None
+
+
 async def set_statuses_txn(
     uow: Uow, changes: Sequence[StatusChange]
 ) -> list[Employee | DomainError]:
@@ -296,24 +314,11 @@ async def set_statuses_txn(
             becoming_active.clear()
 
     for change in changes:
-        if change.caller is not None:
-            caller = employees.get(change.actor.id) if change.actor.id is not None else None
-            if not token_still_holds(caller, change.caller.token_version):
-                outcomes.append(no_longer_valid())
-                continue
-            assert caller is not None
-            if change.caller.permission and not caller.has(change.caller.permission):
-                outcomes.append(missing_permission(change.caller.permission))
-                continue
-        employee = employees.get(change.employee_id)
-        if employee is None:
-            outcomes.append(NotFound("employee_not_found", f"no employee {change.employee_id}"))
+        refusal = _refusal(change, employees)
+        if refusal is not None:
+            outcomes.append(refusal)
             continue
-        if not employee.is_enabled:
-            outcomes.append(
-                Conflict("employee_disabled", "a disabled employee has no working status")
-            )
-            continue
+        employee = employees[change.employee_id]
         outcomes.append(employee)
         old = employee.status
         if old == change.status:
